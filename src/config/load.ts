@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { variables, type VarName, type VarSpec } from './variables.ts'
+
+export class ConfigError extends Error {
+  readonly problems: string[]
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+export interface Config {
+  dataDir: string
+  host: string
+  port: number
+  publicUrl?: string
+  logLevel: string
+  databaseUrl?: string
+  databasePoolSize: number
+  redisUrl?: string
+  pepper?: string
+  trustedProxies: string[]
+  bodyLimit: number
+  smtp: { url?: string; caFile?: string; mxPort: number; heloName?: string }
+  delivery: { maxAttempts: number; concurrency: number; backoffBaseMs: number; backoffMaxMs: number; leaseMs: number; pollMs: number }
+}
+
+type Raw = Partial<Record<VarName, string>>
+
+function parseOne(name: string, spec: VarSpec, raw: string, problems: string[]): unknown {
+  switch (spec.kind) {
+    case 'int': {
+      if (!/^-?\d+$/.test(raw)) return void problems.push(`${name}: expected an integer`)
+      const n = Number(raw)
+      if (spec.min !== undefined && n < spec.min) return void problems.push(`${name}: must be >= ${spec.min}`)
+      if (spec.max !== undefined && n > spec.max) return void problems.push(`${name}: must be <= ${spec.max}`)
+      return n
+    }
+    case 'bool':
+      if (!['true', 'false', '1', '0'].includes(raw)) return void problems.push(`${name}: expected true or false`)
+      return raw === 'true' || raw === '1'
+    case 'enum':
+      if (!spec.values!.includes(raw)) return void problems.push(`${name}: expected one of ${spec.values!.join(', ')}`)
+      return raw
+    case 'url': {
+      let u: URL
+      try { u = new URL(raw) } catch { return void problems.push(`${name}: not a valid URL`) }
+      const scheme = u.protocol.replace(/:$/, '')
+      if (spec.schemes && !spec.schemes.includes(scheme)) {
+        return void problems.push(`${name}: expected ${spec.schemes.map((s) => `${s}://`).join(' or ')}`)
+      }
+      return raw
+    }
+    case 'csv':
+      return raw.split(',').map((s) => s.trim()).filter(Boolean)
+    default:
+      return raw
+  }
+}
+
+/**
+ * Pure: environment (plus an optional JSON config file named by SEALPOST_CONFIG_FILE,
+ * whose keys are the same variable names; the environment wins) → frozen Config.
+ * Throws one ConfigError listing every problem, each naming its variable.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const problems: string[] = []
+  let fileValues: Record<string, string> = {}
+  if (env.SEALPOST_CONFIG_FILE) {
+    try {
+      const parsed = JSON.parse(readFileSync(env.SEALPOST_CONFIG_FILE, 'utf8'))
+      for (const [k, v] of Object.entries(parsed)) fileValues[k] = String(v)
+    } catch (e) {
+      problems.push(`SEALPOST_CONFIG_FILE: cannot read ${env.SEALPOST_CONFIG_FILE} as JSON (${(e as Error).message})`)
+    }
+  }
+  const merged: Record<string, string | undefined> = { ...fileValues, ...env }
+  for (const name of Object.keys(merged)) {
+    if (name.startsWith('SEALPOST_') && name !== 'SEALPOST_CONFIG_FILE' && !(name in variables)) {
+      problems.push(`${name}: unknown variable (see .env.example)`)
+    }
+  }
+  for (const name of Object.keys(fileValues)) {
+    if (!(name in variables)) problems.push(`${name}: unknown variable in SEALPOST_CONFIG_FILE`)
+  }
+  const v: Record<string, any> = {}
+  for (const [name, spec] of Object.entries(variables) as [VarName, VarSpec][]) {
+    const raw = merged[name] === '' && spec.default === undefined ? undefined : (merged[name] ?? spec.default)
+    v[name] = raw === undefined ? undefined : parseOne(name, spec, raw, problems)
+  }
+  const r = v as Record<VarName, any>
+  if (r.SEALPOST_PEPPER !== undefined && String(r.SEALPOST_PEPPER).length < 32) {
+    problems.push('SEALPOST_PEPPER: must be at least 32 characters')
+  }
+  if (r.DELIVERY_BACKOFF_MAX_MS < r.DELIVERY_BACKOFF_BASE_MS) {
+    problems.push('DELIVERY_BACKOFF_MAX_MS: must be >= DELIVERY_BACKOFF_BASE_MS')
+  }
+  if (problems.length) throw new ConfigError(problems)
+
+  return deepFreeze({
+    dataDir: resolve(r.SEALPOST_DATA_DIR),
+    host: r.SEALPOST_HOST,
+    port: r.SEALPOST_PORT,
+    publicUrl: r.SEALPOST_PUBLIC_URL,
+    logLevel: r.SEALPOST_LOG_LEVEL,
+    databaseUrl: r.DATABASE_URL,
+    databasePoolSize: r.DATABASE_POOL_SIZE,
+    redisUrl: r.REDIS_URL,
+    pepper: r.SEALPOST_PEPPER,
+    trustedProxies: r.SEALPOST_TRUSTED_PROXIES,
+    bodyLimit: r.SEALPOST_BODY_LIMIT,
+    smtp: { url: r.SMTP_URL, caFile: r.SMTP_CA_FILE, mxPort: r.SMTP_MX_PORT, heloName: r.SMTP_HELO_NAME },
+    delivery: {
+      maxAttempts: r.DELIVERY_MAX_ATTEMPTS, concurrency: r.DELIVERY_CONCURRENCY,
+      backoffBaseMs: r.DELIVERY_BACKOFF_BASE_MS, backoffMaxMs: r.DELIVERY_BACKOFF_MAX_MS,
+      leaseMs: r.DELIVERY_LEASE_MS, pollMs: r.DELIVERY_POLL_MS,
+    },
+  })
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v)
+    Object.freeze(o)
+  }
+  return o
+}

@@ -1,0 +1,44 @@
+/**
+ * Every environment variable Sealpost reads, documented once. `.env.example`
+ * is checked against this list by a test, so the docs cannot drift.
+ */
+export type VarKind = 'string' | 'int' | 'bool' | 'url' | 'csv' | 'enum' | 'path'
+
+export interface VarSpec {
+  kind: VarKind
+  description: string
+  default?: string
+  values?: readonly string[]
+  /** Never printed, logged or echoed in an error. */
+  secret?: boolean
+  min?: number
+  max?: number
+  /** URL schemes accepted for kind url. */
+  schemes?: readonly string[]
+}
+
+export const variables = {
+  SEALPOST_DATA_DIR: { kind: 'path', default: './data', description: 'Folder for the SQLite database, keyfiles and generated certificates.' },
+  SEALPOST_HOST: { kind: 'string', default: '127.0.0.1', description: 'Address the API listens on.' },
+  SEALPOST_PORT: { kind: 'int', default: '3000', min: 0, max: 65535, description: 'Port the API listens on.' },
+  SEALPOST_PUBLIC_URL: { kind: 'url', schemes: ['http', 'https'], description: 'Public base URL (links in unsubscribe headers, OAuth issuer). Defaults to the listener address.' },
+  SEALPOST_LOG_LEVEL: { kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'pino log level.' },
+  DATABASE_URL: { kind: 'url', schemes: ['postgres', 'postgresql'], secret: true, description: 'PostgreSQL connection URL. Unset: embedded SQLite under SEALPOST_DATA_DIR.' },
+  DATABASE_POOL_SIZE: { kind: 'int', default: '10', min: 1, max: 200, description: 'PostgreSQL pool size per process.' },
+  REDIS_URL: { kind: 'url', schemes: ['redis', 'rediss'], secret: true, description: 'Redis URL for shared rate limits and queues across processes. Unset: in-process.' },
+  SEALPOST_PEPPER: { kind: 'string', secret: true, description: 'Server pepper (>= 32 chars) for API key HMACs. Unset: read from DATA_DIR/pepper.key, created by init with mode 0600.' },
+  SEALPOST_TRUSTED_PROXIES: { kind: 'csv', default: '', description: 'CIDRs of reverse proxies whose X-Forwarded-For is believed. Empty: the socket address is the client.' },
+  SEALPOST_BODY_LIMIT: { kind: 'int', default: '26214400', min: 1024, description: 'Largest request body in bytes (attachments are base64 inside it).' },
+  SMTP_URL: { kind: 'url', schemes: ['smtp', 'smtps'], secret: true, description: 'Relay to deliver through (smtp:// uses STARTTLS, required; smtps:// implicit TLS). Unset: deliver to each recipient domain MX.' },
+  SMTP_CA_FILE: { kind: 'path', description: 'Extra CA certificate (PEM) trusted for outbound SMTP TLS, e.g. a private relay or a test sink.' },
+  SMTP_MX_PORT: { kind: 'int', default: '25', min: 1, max: 65535, description: 'Port used for direct-to-MX delivery.' },
+  SMTP_HELO_NAME: { kind: 'string', description: 'Name announced in EHLO. Defaults to the host name.' },
+  DELIVERY_MAX_ATTEMPTS: { kind: 'int', default: '8', min: 1, max: 50, description: 'Delivery attempts before a message is failed.' },
+  DELIVERY_CONCURRENCY: { kind: 'int', default: '16', min: 1, max: 512, description: 'Messages a worker process delivers at once.' },
+  DELIVERY_BACKOFF_BASE_MS: { kind: 'int', default: '60000', min: 10, description: 'First retry delay; doubles each attempt, with jitter.' },
+  DELIVERY_BACKOFF_MAX_MS: { kind: 'int', default: '14400000', min: 10, description: 'Longest retry delay.' },
+  DELIVERY_LEASE_MS: { kind: 'int', default: '120000', min: 1000, description: 'How long a worker owns a claimed message before another may take it.' },
+  DELIVERY_POLL_MS: { kind: 'int', default: '500', min: 10, description: 'Queue poll interval when idle.' },
+} as const satisfies Record<string, VarSpec>
+
+export type VarName = keyof typeof variables

@@ -1,0 +1,47 @@
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { randomUUID } from 'node:crypto'
+import { installErrorHandler } from './error-handler.ts'
+import { installPipeline, type PipelineSteps } from './pipeline.ts'
+import { loggerOptions } from './logger.ts'
+import './types.ts'
+
+export interface HttpOptions {
+  logLevel: string
+  logStream?: NodeJS.WritableStream
+  bodyLimit: number
+  trustedProxies: readonly string[]
+  https?: { key: Buffer; cert: Buffer; minVersion: 'TLSv1.2' | 'TLSv1.3'; ciphers?: string } | null
+  steps: PipelineSteps
+  /** Domain route plugins, registered after the pipeline so every route gets its hooks. */
+  routes: FastifyPluginAsync[]
+  /** Plugins that need the raw app before routes (helmet, oauth mount...). */
+  plugins?: ((app: FastifyInstance) => Promise<void>)[]
+}
+
+export type App = FastifyInstance
+
+export async function buildHttp(opts: HttpOptions): Promise<App> {
+  const app = Fastify({
+    logger: loggerOptions(opts.logLevel, opts.logStream),
+    bodyLimit: opts.bodyLimit,
+    // proxy-addr semantics: X-Forwarded-For is believed only from these peers.
+    trustProxy: opts.trustedProxies.length ? [...opts.trustedProxies] : false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && /^[A-Za-z0-9._-]{8,64}$/.test(given) ? given : randomUUID()
+    },
+    requestIdHeader: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    return503OnClosing: true,
+    ...(opts.https ? { https: { ...opts.https, allowHTTP1: true } as any } : {}),
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.addHook('onSend', async (req, reply) => { reply.header('x-request-id', req.id) })
+  installErrorHandler(app)
+  installPipeline(app, opts.steps)
+  for (const p of opts.plugins ?? []) await p(app)
+  for (const r of opts.routes) await app.register(r)
+  await app.ready()
+  return app
+}

@@ -1,0 +1,26 @@
+import type { Principal } from '../core/principal.ts'
+
+/** Every route declares who may call it: scopes (all required) or public. */
+export interface RouteAccess {
+  scopes?: readonly string[]
+  public?: boolean
+  /** Public routes that still resolve a principal when credentials are present. */
+  optionalAuth?: boolean
+  /** Extra rate-limit bucket for this route (e.g. leaked-key reports, login). */
+  rateLimit?: { points: number; durationSec: number }
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig extends RouteAccess {}
+  interface FastifyRequest {
+    principal: Principal | null
+    /** Client address: the socket, or X-Forwarded-For when the peer is a trusted proxy. */
+    clientIp: string
+    /** Why authentication failed, for the audit log (never sent to the caller). */
+    authFailure: string | null
+    /** Fields for the audit event beyond method/route/status (e.g. message id). */
+    auditDetails: Record<string, unknown> | null
+    /** Epoch ms when the credential stops working, for the expiry warning header. */
+    keyExpiresAt: number | null
+  }
+}

@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { loadConfig, type Config } from '../../src/config/load.ts'
+import { openStorage } from '../../src/storage/db.ts'
+import { buildApp, type Sealpost } from '../../src/app.ts'
+import { createTestClock, type TestClock } from '../../src/core/clock.ts'
+import { newId } from '../../src/core/ids.ts'
+import { insertOrg } from '../../src/orgs/store.ts'
+import { createKey } from '../../src/keys/service.ts'
+import { ALL_SCOPES } from '../../src/access/scopes.ts'
+import type { DialectName } from '../../src/storage/dialects.ts'
+import { PG_URL, createPgSchema } from './dialects.ts'
+
+export interface TestApp {
+  app: Sealpost
+  http: Sealpost['http']
+  db: Sealpost['deps']['storage']['db']
+  clock: TestClock
+  config: Config
+  dataDir: string
+  seedOrg(name?: string, scopes?: readonly string[]): Promise<SeededOrg>
+  close(): Promise<void>
+}
+
+export interface SeededOrg { orgId: string; liveKey: string; testKey: string; liveKeyId: string; testKeyId: string }
+
+export async function buildTestApp(opts: { dialect?: DialectName; env?: Record<string, string>; clock?: TestClock; logStream?: NodeJS.WritableStream } = {}): Promise<TestApp> {
+  const dialect = opts.dialect ?? 'sqlite'
+  const dataDir = mkdtempSync(join(tmpdir(), 'sealpost-test-'))
+  const pgSchema = dialect === 'postgres' ? await createPgSchema() : null
+  const config = loadConfig({
+    SEALPOST_DATA_DIR: dataDir,
+    SEALPOST_LOG_LEVEL: opts.logStream ? 'info' : 'silent',
+    ...(dialect === 'postgres' ? { DATABASE_URL: PG_URL } : {}),
+    ...opts.env,
+  })
+  const storage = await openStorage({
+    databaseUrl: config.databaseUrl, sqliteFile: join(dataDir, 'sealpost.sqlite'),
+    pgSchema: pgSchema?.schema, poolSize: 5,
+  })
+  const clock = opts.clock ?? createTestClock(new Date())
+  const pepper = randomBytes(32).toString('hex')
+  const app = await buildApp({ config, storage, pepper, clock, logStream: opts.logStream })
+
+  return {
+    app, http: app.http, db: storage.db, clock, config, dataDir,
+    async seedOrg(name = 'Acme', scopes = ALL_SCOPES) {
+      const orgId = newId('org')
+      await insertOrg(storage.db, { id: orgId, name, created_at: clock.now().getTime() })
+      const live = await createKey(storage.db, pepper, clock, { orgId, name: 'live', environment: 'live', scopes })
+      const test = await createKey(storage.db, pepper, clock, { orgId, name: 'test', environment: 'test', scopes })
+      return { orgId, liveKey: live.secret, testKey: test.secret, liveKeyId: live.id, testKeyId: test.id }
+    },
+    async close() {
+      await app.close()
+      await storage.close()
+      await pgSchema?.drop()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
