@@ -10,7 +10,26 @@ import { buildHttp, type App } from './http/server.ts'
 import { createAuthenticateHook } from './auth/authenticate.ts'
 import { createAuthorizeHook } from './access/authorize.ts'
 import { createApiKeyAuthenticator } from './keys/authenticator.ts'
+import { createConditionChecks } from './access/conditions.ts'
+import { createOrgKeyPolicy } from './keys/policy.ts'
+import { createKeyService } from './keys/service.ts'
+import { createLeakedKeyService } from './keys/leaked.ts'
+import { createKeyExpiryHeaderHook } from './keys/expiry-header.ts'
+import { keyRoutes } from './keys/routes.ts'
 import { healthRoutes } from './http/health-routes.ts'
+import type { KeyProvider } from './crypto/key-provider.ts'
+import { openKeyProvider } from './crypto/open-provider.ts'
+import { createEnvelope, type Envelope } from './crypto/envelope.ts'
+import { discardAudit, type AuditRecorder } from './core/audit-sink.ts'
+import { SqlQueue } from './queue/sql-queue.ts'
+import type { MessageSource } from './delivery/contract.ts'
+import { createDomainService, type DomainService } from './domains/service.ts'
+import { systemResolver, type TxtResolver } from './domains/dns-check.ts'
+import { domainRoutes } from './domains/routes.ts'
+import { createMessageService, type SendQuota } from './messages/service.ts'
+import { createMessageReads } from './messages/reads.ts'
+import { createMessageSource } from './messages/source.ts'
+import { messageRoutes } from './messages/routes.ts'
 
 export interface AppDeps {
   config: Config
@@ -18,11 +37,21 @@ export interface AppDeps {
   pepper: string
   clock?: Clock
   logStream?: NodeJS.WritableStream
+  /** KEK source; default: openKeyProvider(config) (closed with the app only when opened here). */
+  keyProvider?: KeyProvider
+  /** DNS TXT lookups for domain verification (tests inject their own zone). */
+  dnsResolver?: TxtResolver
 }
 
 export interface Sealpost {
   http: App
   deps: Required<Pick<AppDeps, 'config' | 'storage' | 'pepper' | 'clock'>>
+  /** FieldCipher for encryption at rest (per-org / per-subject DEKs under the provider's KEK). */
+  envelope: Envelope
+  queue: SqlQueue
+  /** What delivery workers read and write (messages/ implements it). */
+  messageSource: MessageSource
+  domains: DomainService
   close(): Promise<void>
 }
 
@@ -31,10 +60,31 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const { config, storage, pepper } = input
   const { db } = storage
 
-  const keyAuth = createApiKeyAuthenticator({ db, pepper, clock })
+  const keyPolicy = createOrgKeyPolicy({ db, clock })
+  const keyAuth = createApiKeyAuthenticator({ db, pepper, clock, policy: keyPolicy })
+  const bootWarnings: string[] = []
+  const keyProvider = input.keyProvider ?? await openKeyProvider(config, { warn: (m) => bootWarnings.push(m) })
+  const envelope = await createEnvelope({ db, provider: keyProvider, clock })
+  const audit: AuditRecorder = discardAudit
+  const keys = createKeyService({ db, pepper, clock, audit, policy: keyPolicy })
+  const leakedKeys = createLeakedKeyService({ db, pepper, clock, audit })
+
+  const queue = new SqlQueue(db, {
+    clock, perDomain: !config.smtp.url, leaseMs: config.delivery.leaseMs, maxAttempts: config.delivery.maxAttempts,
+    backoff: { baseMs: config.delivery.backoffBaseMs, maxMs: config.delivery.backoffMaxMs },
+  })
+  const domains = createDomainService({ db, cipher: envelope, clock, audit, resolver: input.dnsResolver ?? systemResolver, spfInclude: config.spfInclude })
+  // No plan limits configured yet: limits/ replaces this with per-org and per-key quotas.
+  const quota: SendQuota = { reserve: async () => {} }
+  const messages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota })
+  const messageReads = createMessageReads({ db, cipher: envelope })
+  const messageSource = createMessageSource({ db, cipher: envelope, keys: domains })
 
   const routes: FastifyPluginAsync[] = [
     healthRoutes({ db }),
+    keyRoutes({ keys, leaked: leakedKeys }),
+    domainRoutes(domains),
+    messageRoutes(messages, messageReads),
   ]
 
   const http = await buildHttp({
@@ -44,16 +94,24 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     trustedProxies: config.trustedProxies,
     steps: {
       authenticate: createAuthenticateHook([keyAuth]),
-      authorize: createAuthorizeHook(),
+      authorize: createAuthorizeHook(createConditionChecks({ clock })),
+      guards: [createKeyExpiryHeaderHook({ policy: keyPolicy, clock })],
     },
     routes,
   })
 
+  for (const w of bootWarnings) http.log.warn(w)
+
   return {
     http,
     deps: { config, storage, pepper, clock },
+    envelope,
+    queue,
+    messageSource,
+    domains,
     async close() {
       await http.close()
+      if (!input.keyProvider) await keyProvider.close()
     },
   }
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { hostname } from 'node:os'
 import { variables, type VarName, type VarSpec } from './variables.ts'
 
 export class ConfigError extends Error {
@@ -24,6 +25,13 @@ export interface Config {
   trustedProxies: string[]
   bodyLimit: number
   smtp: { url?: string; caFile?: string; mxPort: number; heloName?: string }
+  spfInclude: string
+  crypto: {
+    provider: 'local' | 'pkcs11'
+    masterKey?: string
+    pkcs11: { library?: string; tokenLabel?: string; pin?: string; keyLabel: string }
+  }
+  tls: { certFile?: string; keyFile?: string; minVersion: 'TLSv1.2' | 'TLSv1.3'; insecureBehindProxy: boolean; hstsMaxAge: number }
   delivery: { maxAttempts: number; concurrency: number; backoffBaseMs: number; backoffMaxMs: number; leaseMs: number; pollMs: number }
 }
 
@@ -97,6 +105,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (r.DELIVERY_BACKOFF_MAX_MS < r.DELIVERY_BACKOFF_BASE_MS) {
     problems.push('DELIVERY_BACKOFF_MAX_MS: must be >= DELIVERY_BACKOFF_BASE_MS')
   }
+  if (r.SEALPOST_KEY_PROVIDER === 'pkcs11') {
+    for (const n of ['SEALPOST_PKCS11_LIBRARY', 'SEALPOST_PKCS11_TOKEN_LABEL', 'SEALPOST_PKCS11_PIN'] as const) {
+      if (!r[n]) problems.push(`${n}: required when SEALPOST_KEY_PROVIDER=pkcs11`)
+    }
+  }
+  if (Boolean(r.SEALPOST_TLS_CERT_FILE) !== Boolean(r.SEALPOST_TLS_KEY_FILE)) {
+    problems.push('SEALPOST_TLS_CERT_FILE: set together with SEALPOST_TLS_KEY_FILE')
+  }
   if (problems.length) throw new ConfigError(problems)
 
   return deepFreeze({
@@ -111,7 +127,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     pepper: r.SEALPOST_PEPPER,
     trustedProxies: r.SEALPOST_TRUSTED_PROXIES,
     bodyLimit: r.SEALPOST_BODY_LIMIT,
+    spfInclude: r.SEALPOST_SPF_INCLUDE ?? `_spf.${r.SMTP_HELO_NAME ?? hostname()}`,
     smtp: { url: r.SMTP_URL, caFile: r.SMTP_CA_FILE, mxPort: r.SMTP_MX_PORT, heloName: r.SMTP_HELO_NAME },
+    crypto: {
+      provider: r.SEALPOST_KEY_PROVIDER, masterKey: r.SEALPOST_MASTER_KEY,
+      pkcs11: { library: r.SEALPOST_PKCS11_LIBRARY, tokenLabel: r.SEALPOST_PKCS11_TOKEN_LABEL, pin: r.SEALPOST_PKCS11_PIN, keyLabel: r.SEALPOST_PKCS11_KEY_LABEL },
+    },
+    tls: {
+      certFile: r.SEALPOST_TLS_CERT_FILE ? resolve(r.SEALPOST_TLS_CERT_FILE) : undefined,
+      keyFile: r.SEALPOST_TLS_KEY_FILE ? resolve(r.SEALPOST_TLS_KEY_FILE) : undefined,
+      minVersion: r.SEALPOST_TLS_MIN_VERSION, insecureBehindProxy: r.SEALPOST_HTTP_INSECURE_BEHIND_PROXY, hstsMaxAge: r.SEALPOST_HSTS_MAX_AGE,
+    },
     delivery: {
       maxAttempts: r.DELIVERY_MAX_ATTEMPTS, concurrency: r.DELIVERY_CONCURRENCY,
       backoffBaseMs: r.DELIVERY_BACKOFF_BASE_MS, backoffMaxMs: r.DELIVERY_BACKOFF_MAX_MS,

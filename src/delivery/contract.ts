@@ -54,5 +54,6 @@ export interface MessageSource {
   /** Decrypts and assembles what the worker sends. Null if the message no longer exists (erased). */
   loadForDelivery(orgId: string, messageId: string): Promise<OutboundMessage | null>
   /** Records an outcome for some recipients: updates status and appends an event. */
-  recordOutcome(orgId: string, messageId: string, outcome: DeliveryOutcome, at: number): Promise<void>
+  /** With `trx`, writes inside the caller's transaction (the worker commits job state and outcome together). */
+  recordOutcome(orgId: string, messageId: string, outcome: DeliveryOutcome, at: number, trx?: DbOrTrx): Promise<void>
 }

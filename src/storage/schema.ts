@@ -6,5 +6,11 @@
  */
 import type { OrgTables } from '../orgs/table.ts'
 import type { KeyTables } from '../keys/table.ts'
+import type { OAuthTables } from '../oauth/table.ts'
+import type { UserTables } from '../users/table.ts'
+import type { DomainTables } from '../domains/table.ts'
+import type { MessageTables } from '../messages/table.ts'
+import type { QueueTables } from '../queue/table.ts'
+import type { CryptoTables } from '../crypto/table.ts'
 
-export interface Database extends OrgTables, KeyTables {}
+export interface Database extends OrgTables, KeyTables, OAuthTables, UserTables, DomainTables, MessageTables, QueueTables, CryptoTables {}

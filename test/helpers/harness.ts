@@ -21,6 +21,8 @@ export interface TestApp {
   config: Config
   dataDir: string
   seedOrg(name?: string, scopes?: readonly string[]): Promise<SeededOrg>
+  /** Adds a sending domain (RSA DKIM key by default) to an org, as its owner would. */
+  seedDomain(orgId: string, name: string, algorithm?: 'rsa' | 'ed25519'): Promise<{ id: string; records: { name: string; value: string; purpose: string }[] }>
   close(): Promise<void>
 }
 
@@ -52,6 +54,10 @@ export async function buildTestApp(opts: { dialect?: DialectName; env?: Record<s
       const live = await createKey(storage.db, pepper, clock, { orgId, name: 'live', environment: 'live', scopes })
       const test = await createKey(storage.db, pepper, clock, { orgId, name: 'test', environment: 'test', scopes })
       return { orgId, liveKey: live.secret, testKey: test.secret, liveKeyId: live.id, testKeyId: test.id }
+    },
+    async seedDomain(orgId, name, algorithm = 'rsa') {
+      const owner = { orgId, actor: { type: 'user' as const, id: 'usr_seed' }, scopes: ALL_SCOPES, environment: 'live' as const, credentialId: 'seed' }
+      return app.domains.create(owner, { name, dkim_algorithm: algorithm })
     },
     async close() {
       await app.close()

@@ -1,0 +1,36 @@
+import { promises as dns } from 'node:dns'
+import type { DnsRecord } from './dns-records.ts'
+
+/** The part of node:dns the checks use, injectable so tests run without the internet. */
+export interface TxtResolver { resolveTxt(name: string): Promise<string[][]> }
+export const systemResolver: TxtResolver = { resolveTxt: (n) => dns.resolveTxt(n) }
+
+export interface RecordCheck { purpose: DnsRecord['purpose']; name: string; ok: boolean; found: string[] }
+
+const norm = (s: string) => s.replace(/\s+/g, '').toLowerCase()
+
+async function txt(resolver: TxtResolver, name: string): Promise<string[]> {
+  try {
+    return (await resolver.resolveTxt(name)).map((chunks) => chunks.join(''))
+  } catch {
+    return []
+  }
+}
+
+/** Checks each expected record against what DNS publishes. */
+export async function checkRecords(resolver: TxtResolver, expected: DnsRecord[]): Promise<RecordCheck[]> {
+  return Promise.all(expected.map(async (rec) => {
+    const found = await txt(resolver, rec.name)
+    let ok: boolean
+    if (rec.purpose === 'dkim') {
+      const p = /p=([^;]+)/.exec(rec.value)![1]
+      ok = found.some((f) => norm(f).includes(`p=${norm(p)}`))
+    } else if (rec.purpose === 'spf') {
+      const include = /include:(\S+)/.exec(rec.value)![1]
+      ok = found.some((f) => /^v=spf1\b/i.test(f) && f.toLowerCase().includes(`include:${include.toLowerCase()}`))
+    } else {
+      ok = found.some((f) => /^v=DMARC1\b/i.test(f.trim()))
+    }
+    return { purpose: rec.purpose, name: rec.name, ok, found: found.slice(0, 5) }
+  }))
+}

@@ -1,0 +1,26 @@
+import type { Selectable } from 'kysely'
+
+export interface DomainsTable {
+  id: string
+  org_id: string
+  /** Lower-cased ASCII (punycode) domain name. */
+  name: string
+  status: 'pending' | 'verified'
+  dkim_selector: string
+  dkim_algorithm: 'rsa' | 'ed25519'
+  /** PKCS#8 PEM, encrypted with the organization's data key. */
+  dkim_private_key: string
+  /** Base64 public key as published in the DKIM TXT record (p=). */
+  dkim_public_key: string
+  /** JSON: result of the last DNS check, per record. */
+  last_check: string | null
+  checked_at: number | null
+  verified_at: number | null
+  created_at: number
+}
+
+export interface DomainTables {
+  domains: DomainsTable
+}
+
+export type DomainRow = Selectable<DomainsTable>

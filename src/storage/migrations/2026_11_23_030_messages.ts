@@ -1,0 +1,53 @@
+import type { Kysely } from 'kysely'
+
+export async function up(db: Kysely<any>): Promise<void> {
+  await db.schema.createTable('messages')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id'))
+    .addColumn('credential_id', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('from_address', 'text', (c) => c.notNull())
+    .addColumn('domain_id', 'text', (c) => c.notNull())
+    .addColumn('subject', 'text', (c) => c.notNull())
+    .addColumn('recipients', 'text', (c) => c.notNull())
+    .addColumn('content', 'text', (c) => c.notNull())
+    .addColumn('recipient_count', 'integer', (c) => c.notNull())
+    .addColumn('delivered_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('failed_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('tags', 'text', (c) => c.notNull())
+    .addColumn('message_id_header', 'text', (c) => c.notNull())
+    .addColumn('send_at', 'bigint')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .execute()
+  await db.schema.createIndex('messages_org_id').on('messages').columns(['org_id', 'id']).execute()
+  await db.schema.createIndex('messages_org_status').on('messages').columns(['org_id', 'status', 'id']).execute()
+
+  await db.schema.createTable('message_events')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('org_id', 'text', (c) => c.notNull())
+    .addColumn('message_id', 'text', (c) => c.notNull().references('messages.id').onDelete('cascade'))
+    .addColumn('type', 'text', (c) => c.notNull())
+    .addColumn('at', 'bigint', (c) => c.notNull())
+    .addColumn('detail', 'text')
+    .execute()
+  await db.schema.createIndex('message_events_msg').on('message_events').columns(['org_id', 'message_id', 'id']).execute()
+
+  await db.schema.createTable('idempotency_keys')
+    .addColumn('org_id', 'text', (c) => c.notNull())
+    .addColumn('key', 'text', (c) => c.notNull())
+    .addColumn('request_hash', 'text', (c) => c.notNull())
+    .addColumn('status_code', 'integer', (c) => c.notNull())
+    .addColumn('response', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('idempotency_keys_pk', ['org_id', 'key'])
+    .execute()
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropTable('idempotency_keys').execute()
+  await db.schema.dropTable('message_events').execute()
+  await db.schema.dropTable('messages').execute()
+}
