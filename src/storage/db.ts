@@ -27,6 +27,6 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
       ? postgresDialect(opts.databaseUrl, { schema: opts.pgSchema, max: opts.poolSize })
       : sqliteDialect(opts.sqliteFile),
   })
-  await migrateToLatest(db)
+  await migrateToLatest(db, opts.databaseUrl ? opts.pgSchema : undefined)
   return { db, dialect, close: () => db.destroy() }
 }

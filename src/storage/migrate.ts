@@ -16,8 +16,12 @@ const provider: MigrationProvider = {
   },
 }
 
-export async function migrateToLatest(db: Kysely<any>): Promise<void> {
-  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true })
+/**
+ * `schema`: the PostgreSQL schema the connection's search_path points at. Without it,
+ * Kysely looks for its lock table in every schema and trips over another test's.
+ */
+export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<void> {
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true, ...(schema ? { migrationTableSchema: schema } : {}) })
   const { error, results } = await migrator.migrateToLatest()
   const failed = results?.find((r) => r.status === 'Error')
   if (error || failed) {
