@@ -6,7 +6,6 @@
  */
 import type { OrgTables } from '../orgs/table.ts'
 import type { KeyTables } from '../keys/table.ts'
-import type { QueueTables } from '../queue/table.ts'
 import type { OAuthTables } from '../oauth/table.ts'
 import type { UserTables } from '../users/table.ts'
 import type { DomainTables } from '../domains/table.ts'
