@@ -21,19 +21,46 @@ export interface Pkcs11Options {
   keyLabel: string
 }
 
+/**
+ * C_Initialize/C_Finalize are per process, not per handle: finalizing one
+ * handle would kill every other session on the same module. Share one loaded
+ * module per library path and finalize it when the last user releases it.
+ */
+const loaded = new Map<string, { mod: graphene.Module; users: number }>()
+
+export function acquirePkcs11Module(library: string): graphene.Module {
+  let entry = loaded.get(library)
+  if (!entry) {
+    const mod = graphene.Module.load(library, 'sealpost')
+    mod.initialize()
+    entry = { mod, users: 0 }
+    loaded.set(library, entry)
+  }
+  entry.users++
+  return entry.mod
+}
+
+export function releasePkcs11Module(library: string): void {
+  const entry = loaded.get(library)
+  if (!entry || --entry.users > 0) return
+  loaded.delete(library)
+  entry.mod.finalize()
+}
+
 const PREFIX = 'pkcs11-'
+const CKR_USER_ALREADY_LOGGED_IN = 0x100
 const IV = 12
 const TAG = 16
 
 export class Pkcs11KeyProvider implements KeyProvider {
   readonly name = 'pkcs11'
-  readonly #mod: graphene.Module
+  readonly #library: string
   readonly #session: graphene.Session
   readonly #label: string
   readonly #keys = new Map<number, graphene.SecretKey>()
 
-  private constructor(mod: graphene.Module, session: graphene.Session, label: string) {
-    this.#mod = mod
+  private constructor(library: string, session: graphene.Session, label: string) {
+    this.#library = library
     this.#session = session
     this.#label = label
   }
@@ -42,8 +69,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
   static async open(opts: Pkcs11Options): Promise<Pkcs11KeyProvider> {
     let mod: graphene.Module
     try {
-      mod = graphene.Module.load(opts.library, 'sealpost')
-      mod.initialize()
+      mod = acquirePkcs11Module(opts.library)
     } catch (e) {
       throw new CryptoError('provider_error', `cannot load PKCS#11 module ${opts.library}`, { cause: e })
     }
@@ -58,14 +84,17 @@ export class Pkcs11KeyProvider implements KeyProvider {
       try {
         session.login(opts.pin, graphene.UserType.USER)
       } catch (e) {
-        session.close()
-        throw new CryptoError('provider_error', 'PKCS#11 login failed', { cause: e })
+        // Login state is per process and token: a second provider on the same token is already in.
+        if ((e as { code?: number }).code !== CKR_USER_ALREADY_LOGGED_IN) {
+          session.close()
+          throw new CryptoError('provider_error', 'PKCS#11 login failed', { cause: e })
+        }
       }
-      const p = new Pkcs11KeyProvider(mod, session, opts.keyLabel)
+      const p = new Pkcs11KeyProvider(opts.library, session, opts.keyLabel)
       if (p.#scan().length === 0) await p.addVersion()
       return p
     } catch (e) {
-      mod.finalize()
+      releasePkcs11Module(opts.library)
       throw e
     }
   }
@@ -135,9 +164,9 @@ export class Pkcs11KeyProvider implements KeyProvider {
   }
 
   async close(): Promise<void> {
-    try { this.#session.logout() } catch { /* already logged out */ }
+    // No C_Logout: it would log out every session of this process on the token; the last release finalizes.
     this.#session.close()
-    this.#mod.finalize()
+    releasePkcs11Module(this.#library)
   }
 
   /** Version numbers present in the token, ascending (another process may have added one). */
