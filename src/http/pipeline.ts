@@ -1,8 +1,11 @@
 import type { FastifyInstance, FastifyRequest, FastifyReply, onRequestHookHandler, onResponseHookHandler } from 'fastify'
 import { AppError } from '../core/errors.ts'
+import type { RouteAccess } from './types.ts'
 
 export type RequestHook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>
 export type ResponseHook = (req: FastifyRequest, reply: FastifyReply) => Promise<void> | void
+
+export interface DeclaredRoute { method: string; url: string; config: RouteAccess }
 
 export interface PipelineSteps {
   authenticate: RequestHook
@@ -49,11 +52,15 @@ export function installPipeline(app: FastifyInstance, steps: PipelineSteps): voi
   app.decorateRequest('clientIp', '')
   app.decorateRequest('keyExpiresAt', null)
 
+  // Every declared route, for tests that walk the whole table (every-route, role x route, cross-tenant).
+  const routeTable: DeclaredRoute[] = []
+  app.decorate('routeTable', routeTable)
   app.addHook('onRoute', (route) => {
     const cfg = route.config as { scopes?: unknown; public?: unknown } | undefined
     if (!cfg?.public && !(Array.isArray(cfg?.scopes) && cfg.scopes.length > 0)) {
       throw new Error(`route ${route.method} ${route.url} declares neither config.scopes nor config.public`)
     }
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url, config: { ...route.config } })
   })
   app.addHook('onRequest', async (req) => { req.clientIp = req.ip })
   app.addHook('onRequest', rejectKeyInQuery as onRequestHookHandler)

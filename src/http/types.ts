@@ -12,6 +12,10 @@ export interface RouteAccess {
 
 declare module 'fastify' {
   interface FastifyContextConfig extends RouteAccess {}
+  interface FastifyInstance {
+    /** Every route with its access declaration, collected at registration (src/http/pipeline.ts). */
+    routeTable: readonly { method: string; url: string; config: RouteAccess }[]
+  }
   interface FastifyRequest {
     principal: Principal | null
     /** Client address: the socket, or X-Forwarded-For when the peer is a trusted proxy. */

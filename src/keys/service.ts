@@ -1,9 +1,17 @@
 import { newId } from '../core/ids.ts'
 import type { Clock } from '../core/clock.ts'
-import type { AccessConditions, Environment } from '../core/principal.ts'
-import type { DbOrTrx } from '../storage/db.ts'
+import { AppError, notFound } from '../core/errors.ts'
+import type { AuditRecorder } from '../core/audit-sink.ts'
+import type { AccessConditions, Environment, Principal } from '../core/principal.ts'
+import type { Db, DbOrTrx } from '../storage/db.ts'
+import { isScope } from '../access/scopes.ts'
+import { conditionsWithin, narrowConditions, normalizeConditions } from '../access/narrow-conditions.ts'
 import { generateKey, hashKey } from './format.ts'
-import { insertKey } from './store.ts'
+import { currentSecretsIssuedAt, findKey, findKeyForUpdate, insertKey, listKeys, revokeKey, rotateSecrets } from './store.ts'
+import type { KeyPolicySettings, OrgKeyPolicyStore } from './policy.ts'
+import { conditionsFromApi, DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, type CreateKeyInput } from './schema.ts'
+import { toKeyView } from './view.ts'
+import type { ApiKeyRow } from './table.ts'
 
 export interface NewKeyInput {
   orgId: string
@@ -24,7 +32,159 @@ export async function createKey(db: DbOrTrx, pepper: string, clock: Clock, input
     id, org_id: input.orgId, name: input.name, environment: input.environment,
     scopes: JSON.stringify(input.scopes), conditions: input.conditions ? JSON.stringify(input.conditions) : null,
     created_by: input.createdBy ?? null, created_at: now, expires_at: input.expiresAt ?? null,
-    revoked_at: null, suspended_at: null, suspended_reason: null, last_used_at: null, last_used_ip: null, last4,
+    revoked_at: null, revoked_reason: null, revoked_by: null,
+    suspended_at: null, suspended_reason: null, last_used_at: null, last_used_ip: null, last4,
   }, { lookup_id: lookupId, key_id: id, org_id: input.orgId, hash: hashKey(pepper, token), created_at: now, expires_at: null })
   return { id, secret: token, last4 }
 }
+
+/** Where a request came from, for the audit trail. */
+export interface RequestMeta { ip?: string; requestId?: string }
+
+export interface KeyServiceDeps {
+  db: Db
+  pepper: string
+  clock: Clock
+  audit: AuditRecorder
+  policy: OrgKeyPolicyStore
+  /** users/ `requireStepUp`: a session user must have proven a second factor recently to mint secrets. */
+  stepUp?: (principal: Principal) => unknown | Promise<unknown>
+}
+
+const cannotManage = (what: string) =>
+  new AppError('forbidden', `This credential cannot ${what} a key with wider access than its own.`)
+
+/**
+ * Key lifecycle. Least privilege throughout: a key gets at most its creator's scopes, environment and
+ * conditions, and the same rule guards rotate and revoke (rotating hands out a secret, so rotating a
+ * wider key would be an escalation).
+ */
+export function createKeyService(deps: KeyServiceDeps) {
+  const { db, clock, audit } = deps
+  const now = () => clock.now().getTime()
+
+  function record(principal: Principal, action: string, keyId: string, meta: RequestMeta, details?: Record<string, unknown>) {
+    audit.record({ orgId: principal.orgId, actor: principal.actor, action, target: { type: 'api_key', id: keyId }, details, ip: meta.ip, requestId: meta.requestId, outcome: 'success' })
+  }
+
+  async function stepUp(principal: Principal) {
+    if (principal.actor.type === 'user' && deps.stepUp) await deps.stepUp(principal)
+  }
+
+  /** Test-environment credentials only ever reach test keys: a sandbox key must not mint a live one. */
+  function assertEnvironment(principal: Principal, environment: Environment, what: string) {
+    if (principal.environment === 'test' && environment === 'live') {
+      throw new AppError('forbidden', `A test-environment credential cannot ${what} a live key.`)
+    }
+  }
+
+  function assertCanManage(principal: Principal, row: ApiKeyRow, what: string) {
+    assertEnvironment(principal, row.environment, what)
+    const scopes = JSON.parse(row.scopes) as string[]
+    const conditions = row.conditions ? (JSON.parse(row.conditions) as AccessConditions) : null
+    if (!scopes.every((s) => principal.scopes.includes(s)) || !conditionsWithin(conditions, principal.conditions)) throw cannotManage(what)
+  }
+
+  async function view(principal: Principal, row: ApiKeyRow) {
+    const issued = await currentSecretsIssuedAt(db, principal.orgId, [row.id])
+    return toKeyView(principal, row, issued.get(row.id) ?? null, await deps.policy.forOrg(principal.orgId), now())
+  }
+
+  async function load(principal: Principal, id: string) {
+    const row = await findKey(db, principal.orgId, id)
+    if (!row) throw notFound('Key')
+    return row
+  }
+
+  async function create(principal: Principal, input: CreateKeyInput, meta: RequestMeta) {
+    // 1. Least privilege: scopes, environment and conditions no wider than the creator's.
+    const denied = input.scopes.filter((s) => !isScope(s) || !principal.scopes.includes(s))
+    if (denied.length) {
+      throw new AppError('insufficient_scope', 'A key cannot have scopes its creator does not have.', { details: { scopes: denied } })
+    }
+    assertEnvironment(principal, input.environment, 'create')
+    const conditions = narrowConditions(principal.conditions, normalizeConditions(conditionsFromApi(input.conditions)))
+    const expiresAt = input.expires_at ? Date.parse(input.expires_at) : null
+    if (expiresAt !== null && expiresAt <= now()) {
+      throw new AppError('invalid_request', 'expires_at must be in the future.', { details: [{ path: 'body/expires_at', message: 'must be in the future' }] })
+    }
+    // 2. A session user proves a fresh second factor before a secret is minted.
+    await stepUp(principal)
+    // 3. Store (hash only) and audit; the secret leaves once, in this response.
+    const created = await createKey(db, deps.pepper, clock, {
+      orgId: principal.orgId, name: input.name, environment: input.environment, scopes: input.scopes,
+      createdBy: principal.actor.id, expiresAt, conditions,
+    })
+    record(principal, 'key.created', created.id, meta, { name: input.name, scopes: input.scopes, environment: input.environment, expires_at: input.expires_at ?? null, conditions: conditions !== null })
+    return { key: await view(principal, await load(principal, created.id)), secret: created.secret }
+  }
+
+  async function list(principal: Principal, opts: { limit?: number; cursor?: string }) {
+    const limit = opts.limit ?? 50
+    const rows = await listKeys(db, principal.orgId, { limit, before: opts.cursor })
+    const issued = await currentSecretsIssuedAt(db, principal.orgId, rows.map((r) => r.id))
+    const policy = await deps.policy.forOrg(principal.orgId)
+    const t = now()
+    return {
+      data: rows.map((r) => toKeyView(principal, r, issued.get(r.id) ?? null, policy, t)),
+      next_cursor: rows.length === limit ? rows[rows.length - 1].id : null,
+    }
+  }
+
+  async function get(principal: Principal, id: string) {
+    return view(principal, await load(principal, id))
+  }
+
+  async function rotate(principal: Principal, id: string, input: { grace_period_seconds?: number }, meta: RequestMeta) {
+    const graceSeconds = Math.min(input.grace_period_seconds ?? DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS)
+    const result = await db.transaction().execute(async (trx) => {
+      // 1. Load under lock, same tenant; the caller must be able to hold what it is about to receive.
+      const row = await findKeyForUpdate(trx, principal.orgId, id)
+      if (!row) throw notFound('Key')
+      assertCanManage(principal, row, 'rotate')
+      if (row.revoked_at !== null) throw new AppError('conflict', 'This key is revoked; create a new one.')
+      const t = now()
+      if (row.expires_at !== null && row.expires_at <= t) throw new AppError('conflict', 'This key has expired; create a new one.')
+      await stepUp(principal)
+      // 2. New secret now; the old one keeps working until the grace window ends, then dies.
+      const { token, lookupId } = generateKey(row.environment)
+      const graceUntil = t + graceSeconds * 1000
+      await rotateSecrets(trx, principal.orgId, id, { lookup_id: lookupId, key_id: id, org_id: principal.orgId, hash: hashKey(deps.pepper, token), created_at: t, expires_at: null }, t, graceUntil)
+      await trx.updateTable('api_keys').set({ last4: token.slice(-4) }).where('org_id', '=', principal.orgId).where('id', '=', id).execute()
+      return { token, graceUntil }
+    })
+    record(principal, 'key.rotated', id, meta, { grace_period_seconds: graceSeconds })
+    return {
+      key: await get(principal, id),
+      secret: result.token,
+      previous_secret_expires_at: new Date(result.graceUntil).toISOString(),
+    }
+  }
+
+  async function revoke(principal: Principal, id: string, meta: RequestMeta) {
+    const row = await load(principal, id)
+    assertCanManage(principal, row, 'revoke')
+    if (await revokeKey(db, principal.orgId, id, now(), 'manual', principal.actor.id)) record(principal, 'key.revoked', id, meta)
+    return get(principal, id)
+  }
+
+  async function readPolicy(principal: Principal) {
+    const s = await deps.policy.read(principal.orgId)
+    return { max_key_age_days: s.maxKeyAgeDays, key_expiry_warning_days: s.keyExpiryWarningDays }
+  }
+
+  async function updatePolicy(principal: Principal, input: { max_key_age_days?: number | null; key_expiry_warning_days?: number }, meta: RequestMeta) {
+    const patch: Partial<KeyPolicySettings> = {}
+    if (input.max_key_age_days !== undefined) patch.maxKeyAgeDays = input.max_key_age_days
+    if (input.key_expiry_warning_days !== undefined) patch.keyExpiryWarningDays = input.key_expiry_warning_days
+    await stepUp(principal)
+    const s = await deps.policy.update(principal.orgId, patch)
+    if (!s) throw notFound('Organization')
+    audit.record({ orgId: principal.orgId, actor: principal.actor, action: 'org.key_policy_changed', target: { type: 'org', id: principal.orgId }, details: { ...input }, ip: meta.ip, requestId: meta.requestId, outcome: 'success' })
+    return { max_key_age_days: s.maxKeyAgeDays, key_expiry_warning_days: s.keyExpiryWarningDays }
+  }
+
+  return { create, list, get, rotate, revoke, readPolicy, updatePolicy }
+}
+
+export type KeyService = ReturnType<typeof createKeyService>

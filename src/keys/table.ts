@@ -13,6 +13,10 @@ export interface ApiKeysTable {
   created_at: number
   expires_at: number | null
   revoked_at: number | null
+  /** `manual` (API), `leaked` (secret-scanning report) */
+  revoked_reason: string | null
+  /** actor id that revoked it, or `system` */
+  revoked_by: string | null
   suspended_at: number | null
   suspended_reason: string | null
   last_used_at: number | null
