@@ -20,7 +20,10 @@ import { healthRoutes } from './http/health-routes.ts'
 import type { KeyProvider } from './crypto/key-provider.ts'
 import { openKeyProvider } from './crypto/open-provider.ts'
 import { createEnvelope, type Envelope } from './crypto/envelope.ts'
-import { discardAudit, type AuditRecorder } from './core/audit-sink.ts'
+import type { AuditRecorder } from './core/audit-sink.ts'
+import { createAuditService, type AuditService } from './audit/service.ts'
+import { loadAuditSigner } from './audit/signer.ts'
+import { auditRoutes } from './audit/routes.ts'
 import { SqlQueue } from './queue/sql-queue.ts'
 import type { MessageSource } from './delivery/contract.ts'
 import { createDomainService, type DomainService } from './domains/service.ts'
@@ -52,6 +55,7 @@ export interface Sealpost {
   /** What delivery workers read and write (messages/ implements it). */
   messageSource: MessageSource
   domains: DomainService
+  audit: AuditService
   close(): Promise<void>
 }
 
@@ -65,7 +69,9 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const bootWarnings: string[] = []
   const keyProvider = input.keyProvider ?? await openKeyProvider(config, { warn: (m) => bootWarnings.push(m) })
   const envelope = await createEnvelope({ db, provider: keyProvider, clock })
-  const audit: AuditRecorder = discardAudit
+  // Audit: batched, hash-chained; the signing key is sealed by the envelope (key provider).
+  const auditService = createAuditService({ db, clock, signer: await loadAuditSigner({ dataDir: config.dataDir, cipher: envelope }) })
+  const audit: AuditRecorder = auditService.recorder
   const keys = createKeyService({ db, pepper, clock, audit, policy: keyPolicy })
   const leakedKeys = createLeakedKeyService({ db, pepper, clock, audit })
 
@@ -85,6 +91,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     keyRoutes({ keys, leaked: leakedKeys }),
     domainRoutes(domains),
     messageRoutes(messages, messageReads),
+    auditRoutes(auditService),
   ]
 
   const http = await buildHttp({
@@ -96,6 +103,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
       authenticate: createAuthenticateHook([keyAuth]),
       authorize: createAuthorizeHook(createConditionChecks({ clock })),
       guards: [createKeyExpiryHeaderHook({ policy: keyPolicy, clock })],
+      onResponse: [auditService.responseHook],
     },
     routes,
   })
@@ -109,8 +117,11 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     queue,
     messageSource,
     domains,
+    audit: auditService,
     async close() {
       await http.close()
+      // After the listener: in-flight requests have been audited; flush and sign what is buffered.
+      await auditService.close()
       if (!input.keyProvider) await keyProvider.close()
     },
   }

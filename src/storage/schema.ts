@@ -12,5 +12,6 @@ import type { DomainTables } from '../domains/table.ts'
 import type { MessageTables } from '../messages/table.ts'
 import type { QueueTables } from '../queue/table.ts'
 import type { CryptoTables } from '../crypto/table.ts'
+import type { AuditTables } from '../audit/table.ts'
 
-export interface Database extends OrgTables, KeyTables, OAuthTables, UserTables, DomainTables, MessageTables, QueueTables, CryptoTables {}
+export interface Database extends OrgTables, KeyTables, OAuthTables, UserTables, DomainTables, MessageTables, QueueTables, CryptoTables, AuditTables {}

@@ -1,0 +1,66 @@
+import type { AuditRecorder } from '../core/audit-sink.ts'
+import type { Clock } from '../core/clock.ts'
+import type { Principal } from '../core/principal.ts'
+import type { Db } from '../storage/db.ts'
+import type { ResponseHook } from '../http/pipeline.ts'
+import type { AuditSigner } from './signer.ts'
+import { createAuditWriter, type AuditWriter, type AuditWriterOptions } from './writer.ts'
+import { createAuditRecorder, createAuditResponseHook } from './recorder.ts'
+import { createRetentionPolicies, purgeExpired, type RetentionPolicies, type RetentionSetting } from './retention.ts'
+import { verifyAudit, type VerifyResult } from './verify.ts'
+import { selectEvents, toView, encodeCursor, decodeCursor, usTimestamp, type AuditFilter, type AuditEventView } from './query.ts'
+
+export interface AuditService {
+  recorder: AuditRecorder
+  responseHook: ResponseHook
+  writer: AuditWriter
+  retention: RetentionPolicies
+  list(p: Principal, f: AuditFilter & { cursor?: string; limit?: number }): Promise<{ data: AuditEventView[]; nextCursor: string | null }>
+  exportLines(p: Principal, f: AuditFilter & { timeFormat?: 'iso' | 'us' }, meta: { ip?: string; requestId?: string }): AsyncGenerator<string>
+  setRetention(p: Principal, input: { preset?: string; days?: number }, meta: { ip?: string; requestId?: string }): Promise<RetentionSetting>
+  verify(opts?: { chainId?: string }): Promise<VerifyResult>
+  purgeExpired(): ReturnType<typeof purgeExpired>
+  close(): Promise<void>
+}
+
+export function createAuditService(deps: { db: Db; signer: AuditSigner; clock: Clock; writer?: Partial<AuditWriterOptions> }): AuditService {
+  const { db, signer, clock } = deps
+  const writer = createAuditWriter({ db, signer, clock, ...deps.writer })
+  const recorder = createAuditRecorder(writer, clock)
+  const retention = createRetentionPolicies({ db, clock })
+
+  return {
+    recorder,
+    responseHook: createAuditResponseHook(writer, clock),
+    writer,
+    retention,
+    async list(p, f) {
+      const limit = f.limit ?? 50
+      const rows = await selectEvents(db, p.orgId, f, { beforeSeq: f.cursor ? decodeCursor(f.cursor) : undefined, limit: limit + 1, order: 'desc' })
+      const page = rows.slice(0, limit)
+      return { data: page.map(toView), nextCursor: rows.length > limit ? encodeCursor(Number(page[page.length - 1].seq)) : null }
+    },
+    async *exportLines(p, f, meta) {
+      recorder.record({ orgId: p.orgId, actor: p.actor, action: 'audit.exported', details: { filter: { ...f } }, ip: meta.ip, requestId: meta.requestId })
+      let after = 0
+      for (;;) {
+        const rows = await selectEvents(db, p.orgId, f, { afterSeq: after, limit: 500, order: 'asc' })
+        for (const r of rows) {
+          const v = toView(r)
+          yield JSON.stringify(f.timeFormat === 'us' ? { ...v, timestamp: usTimestamp(v.timestamp) } : v) + '\n'
+        }
+        if (rows.length < 500) return
+        after = Number(rows[rows.length - 1].seq)
+      }
+    },
+    async setRetention(p, input, meta) {
+      const before = await retention.get(p.orgId)
+      const after = await retention.set(p.orgId, input, p.actor.id)
+      recorder.record({ orgId: p.orgId, actor: p.actor, action: 'audit.retention_changed', details: { from: before, to: after }, ip: meta.ip, requestId: meta.requestId })
+      return after
+    },
+    verify: (opts) => verifyAudit(db, signer, opts),
+    purgeExpired: () => purgeExpired({ db, signer, clock, policies: retention }),
+    close: () => writer.close(),
+  }
+}
