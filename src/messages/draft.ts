@@ -26,6 +26,7 @@ export interface Draft {
   tags: string[]
   metadata: Record<string, string>
   sendAt: number | null
+  unsubscribe: boolean
 }
 
 /**
@@ -66,6 +67,7 @@ export function validateDraft(input: SendInput, now: number, field = ''): Draft 
     tags: input.tags ?? [],
     metadata: input.metadata ?? {},
     sendAt,
+    unsubscribe: input.unsubscribe ?? false,
   }
 }
 

@@ -24,6 +24,7 @@ export interface StoredContent {
   headers: { name: string; value: string }[]
   attachments: { filename: string; contentType: string; disposition: string; contentId?: string; content: string }[]
   metadata: Record<string, string>
+  unsubscribe?: boolean
 }
 
 export interface PreparedMessage {
@@ -35,8 +36,12 @@ export interface PreparedMessage {
 
 const pick = ({ address, name }: { address: string; name?: string }) => (name ? { address, name } : { address })
 
-/** Encrypts a validated draft into the rows to insert. */
-export async function prepareMessage(cipher: FieldCipher, principal: Principal, draft: Draft, domainId: string, now: number): Promise<PreparedMessage> {
+/**
+ * Encrypts a validated draft into the rows to insert. `suppressed` recipients
+ * were dropped by the caller; when nobody is left the message is stored as
+ * `suppressed` and never queued.
+ */
+export async function prepareMessage(cipher: FieldCipher, principal: Principal, draft: Draft, domainId: string, now: number, suppressed = 0): Promise<PreparedMessage> {
   const id = newId('msg', now)
   const { orgId } = principal
   const recipients: StoredRecipients = {
@@ -45,6 +50,7 @@ export async function prepareMessage(cipher: FieldCipher, principal: Principal, 
   }
   const content: StoredContent = {
     text: draft.text, html: draft.html, headers: draft.headers, metadata: draft.metadata,
+    ...(draft.unsubscribe ? { unsubscribe: true } : {}),
     attachments: draft.attachments.map((a) => ({
       filename: a.filename, contentType: a.contentType, disposition: a.disposition,
       ...(a.contentId ? { contentId: a.contentId } : {}), content: a.content.toString('base64'),
@@ -56,17 +62,24 @@ export async function prepareMessage(cipher: FieldCipher, principal: Principal, 
     cipher.encrypt(messageCtx(orgId, id, 'content'), JSON.stringify(content)),
   ])
   const scheduled = draft.sendAt !== null
-  const eventId = newId('evt', now)
+  const count = recipientsOf(draft).length
+  const status = count === 0 ? 'suppressed' : scheduled ? 'scheduled' : 'queued'
+  const events: Insertable<MessageEventsTable>[] = []
+  if (suppressed) {
+    const eid = newId('evt', now)
+    events.push({ id: eid, org_id: orgId, message_id: id, type: 'suppressed', at: now, detail: await cipher.encrypt(eventCtx(orgId, eid), JSON.stringify({ reason: `${suppressed} recipient(s) on the suppression list were dropped` })) })
+  }
+  if (count) events.push({ id: newId('evt', now), org_id: orgId, message_id: id, type: status as 'queued' | 'scheduled', at: now, detail: null })
   return {
     row: {
       id, org_id: orgId, credential_id: principal.credentialId, environment: principal.environment,
-      status: scheduled ? 'scheduled' : 'queued', from_address: draft.from.address, domain_id: domainId,
+      status, from_address: draft.from.address, domain_id: domainId,
       subject, recipients: recipientsCt, content: contentCt,
-      recipient_count: recipientsOf(draft).length, delivered_count: 0, failed_count: 0,
+      recipient_count: count, delivered_count: 0, failed_count: 0,
       tags: JSON.stringify(draft.tags), message_id_header: `<${id}@${draft.from.domain}>`,
       send_at: draft.sendAt, created_at: now, updated_at: now,
     },
-    events: [{ id: eventId, org_id: orgId, message_id: id, type: scheduled ? 'scheduled' : 'queued', at: now, detail: null }],
+    events,
     recipientDomains: recipientDomains(draft),
     runAt: draft.sendAt ?? now,
   }

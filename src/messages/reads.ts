@@ -59,7 +59,15 @@ export function createMessageReads(deps: { db: Db; cipher: FieldCipher }) {
     return { data: messageView.many(principal, data), next_cursor: rows.length > limit ? page[page.length - 1].id : null }
   }
 
-  return { get, list }
+  /** The `to` addresses of a message, for one-click unsubscribe. */
+  async function recipientsOf(orgId: string, messageId: string): Promise<string[] | null> {
+    const m = await findMessage(deps.db, orgId, messageId)
+    if (!m) return null
+    const r = JSON.parse(await deps.cipher.decryptText(messageCtx(orgId, m.id, 'recipients'), m.recipients)) as StoredRecipients
+    return r.to.map((a) => a.address)
+  }
+
+  return { get, list, recipientsOf }
 }
 
 export type MessageReads = ReturnType<typeof createMessageReads>

@@ -23,6 +23,8 @@ export const SendBody = Type.Object({
   tags: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }), { maxItems: 10 })),
   metadata: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,40}$' }), Type.String({ maxLength: 500 }), { maxProperties: 20 })),
   send_at: Type.Optional(Type.String({ format: 'date-time' })),
+  /** Adds RFC 8058 one-click List-Unsubscribe headers (marketing mail). */
+  unsubscribe: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false })
 export type SendInput = Static<typeof SendBody>
 
@@ -35,7 +37,6 @@ export const Accepted = Type.Object({
   status: Type.String(),
   created_at: Type.String(),
   send_at: Type.Union([Type.String(), Type.Null()]),
-  html_removed: Type.Optional(Type.Array(Type.String())),
 })
 
 export const MessageStatusValues = ['scheduled', 'queued', 'deferred', 'delivered', 'partially_delivered', 'failed', 'sandboxed', 'suppressed'] as const

@@ -4,7 +4,7 @@ import type { Principal } from '../core/principal.ts'
 import type { FieldCipher } from '../crypto/cipher.ts'
 import type { DeliveryQueue } from '../delivery/contract.ts'
 import type { Db } from '../storage/db.ts'
-import { validateDraft, type Draft } from './draft.ts'
+import { validateDraft, recipientsOf, type Draft } from './draft.ts'
 import { prepareMessage, type PreparedMessage } from './prepare.ts'
 import { checkIdempotencyKey, findReplay, requestHash, saveResponse, type StoredResponse } from './idempotency.ts'
 import { insertEvents, insertMessages } from './store.ts'
@@ -20,6 +20,11 @@ export interface SendQuota {
   reserve(principal: Principal, count: number): Promise<void>
 }
 
+/** The suppression list (suppressions/ implements it): which of these addresses must not be mailed. */
+export interface SuppressionCheck {
+  suppressed(orgId: string, addresses: string[]): Promise<Set<string>>
+}
+
 export interface MessageServiceDeps {
   db: Db
   cipher: FieldCipher
@@ -27,6 +32,7 @@ export interface MessageServiceDeps {
   clock: Clock
   domains: SenderDomains
   quota: SendQuota
+  suppressions: SuppressionCheck
 }
 
 export interface SendResult extends StoredResponse { replayed: boolean }
@@ -48,6 +54,16 @@ export function createMessageService(deps: MessageServiceDeps) {
     return domain.id
   }
 
+  /** Removes suppressed recipients from the draft in place; returns how many were dropped. */
+  async function dropSuppressed(orgId: string, d: Draft): Promise<number> {
+    const hits = await deps.suppressions.suppressed(orgId, recipientsOf(d).map((a) => a.address))
+    if (!hits.size) return 0
+    const keep = (l: Draft['to']) => l.filter((a) => !hits.has(a.address.toLowerCase()))
+    const before = recipientsOf(d).length
+    d.to = keep(d.to); d.cc = keep(d.cc); d.bcc = keep(d.bcc)
+    return before - recipientsOf(d).length
+  }
+
   /**
    * 1. Idempotency: same key + same body → the stored response; different body → 409.
    * 2. Validate every message (a batch is refused whole on the first bad one).
@@ -66,14 +82,15 @@ export function createMessageService(deps: MessageServiceDeps) {
     const field = (i: number) => (batch ? `messages[${i}]` : '')
     const drafts = inputs.map((input, i) => validateDraft(input, now, field(i)))
     const domainIds = await Promise.all(drafts.map((d, i) => domainIdFor(principal, d, field(i) ? `${field(i)}.from` : 'from')))
+    const dropped = await Promise.all(drafts.map((d) => dropSuppressed(principal.orgId, d)))
     await deps.quota.reserve(principal, drafts.length)
-    const prepared = await Promise.all(drafts.map((d, i) => prepareMessage(deps.cipher, principal, d, domainIds[i], now)))
+    const prepared = await Promise.all(drafts.map((d, i) => prepareMessage(deps.cipher, principal, d, domainIds[i], now, dropped[i])))
     const response: StoredResponse = { statusCode: 202, body: respond(prepared.map((p, i) => accepted(p, drafts[i]))) }
     try {
       await deps.db.transaction().execute(async (trx) => {
         await insertMessages(trx, prepared.map((p) => p.row))
         await insertEvents(trx, prepared.flatMap((p) => p.events))
-        await deps.queue.enqueue(trx, prepared.map((p) => ({
+        await deps.queue.enqueue(trx, prepared.filter((p) => p.recipientDomains.length).map((p) => ({
           orgId: principal.orgId, messageId: p.row.id as string, runAt: p.runAt, recipientDomains: p.recipientDomains,
         })))
         if (key) await saveResponse(trx, principal.orgId, key, hash, response, now)

@@ -11,6 +11,20 @@ export interface SigningKeys {
   signingKeyFor(orgId: string, domainName: string): Promise<OutboundMessage['dkim'] | null>
 }
 
+/** Where delivery outcomes feed the suppression list (suppressions/ implements it). */
+export interface BounceSink {
+  add(orgId: string, address: string, reason: 'hard_bounce', messageId: string, db: DbOrTrx): Promise<unknown>
+}
+
+export interface MessageSourceDeps {
+  db: Db
+  cipher: FieldCipher
+  keys: SigningKeys
+  suppressions: BounceSink
+  /** One-click unsubscribe URL for a message (RFC 8058), when the message asked for one. */
+  unsubscribeUrl(orgId: string, messageId: string): string
+}
+
 /** Once every recipient has a final outcome, the message's status says how it ended. */
 function finalStatus(m: Pick<MessageRow, 'recipient_count' | 'delivered_count' | 'failed_count'>): MessageStatus | null {
   if (m.delivered_count + m.failed_count < m.recipient_count) return null
@@ -22,7 +36,7 @@ function finalStatus(m: Pick<MessageRow, 'recipient_count' | 'delivered_count' |
 const mailbox = (a: { address: string; name?: string }) => (a.name ? `"${a.name}" <${a.address}>` : a.address)
 
 /** The delivery side of messages/: decrypts for the worker and records what happened. */
-export function createMessageSource(deps: { db: Db; cipher: FieldCipher; keys: SigningKeys }): MessageSource {
+export function createMessageSource(deps: MessageSourceDeps): MessageSource {
   return {
     async loadForDelivery(orgId, messageId) {
       const m = await findMessage(deps.db, orgId, messageId)
@@ -43,7 +57,10 @@ export function createMessageSource(deps: { db: Db; cipher: FieldCipher; keys: S
         from: mailbox({ address: m.from_address, name: r.from_name }),
         to: r.to.map(mailbox), cc: r.cc.map(mailbox), bcc: r.bcc.map((a) => a.address), replyTo: r.reply_to.map(mailbox),
         subject, text: c.text, html: c.html,
-        headers: Object.fromEntries(c.headers.map((h) => [h.name, h.value])),
+        headers: {
+          ...Object.fromEntries(c.headers.map((h) => [h.name, h.value])),
+          ...(c.unsubscribe ? { 'List-Unsubscribe': `<${deps.unsubscribeUrl(orgId, m.id)}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),
+        },
         attachments: c.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content, 'base64') })),
         messageIdHeader: m.message_id_header,
         dkim,
@@ -62,6 +79,9 @@ export function createMessageSource(deps: { db: Db; cipher: FieldCipher; keys: S
         await insertEvents(trx, [{ id: eventId, org_id: orgId, message_id: messageId, type, at, detail: encrypted }])
         if (outcome.kind === 'sandboxed') return setStatus(trx, orgId, messageId, 'sandboxed', at)
         if (outcome.kind === 'deferred') return setStatus(trx, orgId, messageId, 'deferred', at)
+        if (outcome.kind === 'failed' && outcome.bounce === 'hard') {
+          for (const r of outcome.recipients) await deps.suppressions.add(orgId, r, 'hard_bounce', messageId, trx)
+        }
         const n = outcome.recipients.length
         const row = await addOutcomeCounts(trx, orgId, messageId, outcome.kind === 'delivered' ? n : 0, outcome.kind === 'failed' ? n : 0, at)
         const status = row && finalStatus(row)
