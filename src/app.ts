@@ -9,6 +9,7 @@ import type { Storage } from './storage/db.ts'
 import { buildHttp, type App } from './http/server.ts'
 import { createAuthenticateHook } from './auth/authenticate.ts'
 import { createAuthorizeHook } from './access/authorize.ts'
+import { createLimits } from './limits/limits.ts'
 import { createApiKeyAuthenticator } from './keys/authenticator.ts'
 import { createConditionChecks } from './access/conditions.ts'
 import { createOrgKeyPolicy } from './keys/policy.ts'
@@ -33,6 +34,10 @@ import { createMessageService, type SendQuota } from './messages/service.ts'
 import { createMessageReads } from './messages/reads.ts'
 import { createMessageSource } from './messages/source.ts'
 import { messageRoutes } from './messages/routes.ts'
+import type { BootstrapDeps } from './orgs/bootstrap.ts'
+import { createSuppressionService } from './suppressions/service.ts'
+import { createUnsubscribeTokens } from './suppressions/unsubscribe-token.ts'
+import { suppressionRoutes } from './suppressions/routes.ts'
 
 export interface AppDeps {
   config: Config
@@ -56,6 +61,8 @@ export interface Sealpost {
   messageSource: MessageSource
   domains: DomainService
   audit: AuditService
+  /** What `init` and first start need to create the first organization. */
+  bootstrapDeps: BootstrapDeps
   close(): Promise<void>
 }
 
@@ -80,17 +87,24 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     backoff: { baseMs: config.delivery.backoffBaseMs, maxMs: config.delivery.backoffMaxMs },
   })
   const domains = createDomainService({ db, cipher: envelope, clock, audit, resolver: input.dnsResolver ?? systemResolver, spfInclude: config.spfInclude })
-  // No plan limits configured yet: limits/ replaces this with per-org and per-key quotas.
-  const quota: SendQuota = { reserve: async () => {} }
-  const messages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota })
+  const limits = createLimits({ config, db, clock })
+  const quota: SendQuota = limits.quotas
+  const suppressions = createSuppressionService({ db, cipher: envelope, clock, audit })
+  const unsubscribeTokens = createUnsubscribeTokens(pepper)
+  const publicUrl = config.publicUrl ?? `https://${config.host}:${config.port}`
+  const messages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota, suppressions })
   const messageReads = createMessageReads({ db, cipher: envelope })
-  const messageSource = createMessageSource({ db, cipher: envelope, keys: domains })
+  const messageSource = createMessageSource({
+    db, cipher: envelope, keys: domains, suppressions,
+    unsubscribeUrl: (orgId, messageId) => `${publicUrl}/v1/unsubscribe/${unsubscribeTokens.sign(orgId, messageId)}`,
+  })
 
   const routes: FastifyPluginAsync[] = [
     healthRoutes({ db }),
     keyRoutes({ keys, leaked: leakedKeys }),
     domainRoutes(domains),
     messageRoutes(messages, messageReads),
+    suppressionRoutes({ suppressions, tokens: unsubscribeTokens, recipients: messageReads }),
     auditRoutes(auditService),
   ]
 
@@ -100,7 +114,8 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     bodyLimit: config.bodyLimit,
     trustedProxies: config.trustedProxies,
     steps: {
-      authenticate: createAuthenticateHook([keyAuth]),
+      authenticate: limits.guardAuthentication(createAuthenticateHook([keyAuth])),
+      rateLimit: limits.rateLimit,
       authorize: createAuthorizeHook(createConditionChecks({ clock })),
       guards: [createKeyExpiryHeaderHook({ policy: keyPolicy, clock })],
       onResponse: [auditService.responseHook],
@@ -118,11 +133,13 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     messageSource,
     domains,
     audit: auditService,
+    bootstrapDeps: { db, pepper, clock, createDomain: domains.create },
     async close() {
       await http.close()
       // After the listener: in-flight requests have been audited; flush and sign what is buffered.
       await auditService.close()
       if (!input.keyProvider) await keyProvider.close()
+      await limits.close()
     },
   }
 }

@@ -10,8 +10,10 @@ import type { OAuthTables } from '../oauth/table.ts'
 import type { UserTables } from '../users/table.ts'
 import type { DomainTables } from '../domains/table.ts'
 import type { MessageTables } from '../messages/table.ts'
+import type { SuppressionTables } from '../suppressions/table.ts'
 import type { QueueTables } from '../queue/table.ts'
 import type { CryptoTables } from '../crypto/table.ts'
 import type { AuditTables } from '../audit/table.ts'
+import type { LimitTables } from '../limits/table.ts'
 
-export interface Database extends OrgTables, KeyTables, OAuthTables, UserTables, DomainTables, MessageTables, QueueTables, CryptoTables, AuditTables {}
+export interface Database extends OrgTables, KeyTables, OAuthTables, UserTables, DomainTables, MessageTables, SuppressionTables, QueueTables, CryptoTables, AuditTables, LimitTables {}
