@@ -32,6 +32,7 @@ export interface Config {
     pkcs11: { library?: string; tokenLabel?: string; pin?: string; keyLabel: string }
   }
   tls: { certFile?: string; keyFile?: string; minVersion: 'TLSv1.2' | 'TLSv1.3'; insecureBehindProxy: boolean; hstsMaxAge: number }
+  limits: { windowSec: number; perKey: number; perOrg: number; perIp: number; authFailuresPerIp: number; quotaOrg: string; quotaKey: string; quotaPlans: string }
   delivery: { maxAttempts: number; concurrency: number; backoffBaseMs: number; backoffMaxMs: number; leaseMs: number; pollMs: number }
 }
 
@@ -137,6 +138,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       certFile: r.SEALPOST_TLS_CERT_FILE ? resolve(r.SEALPOST_TLS_CERT_FILE) : undefined,
       keyFile: r.SEALPOST_TLS_KEY_FILE ? resolve(r.SEALPOST_TLS_KEY_FILE) : undefined,
       minVersion: r.SEALPOST_TLS_MIN_VERSION, insecureBehindProxy: r.SEALPOST_HTTP_INSECURE_BEHIND_PROXY, hstsMaxAge: r.SEALPOST_HSTS_MAX_AGE,
+    },
+    limits: {
+      windowSec: r.SEALPOST_RATE_LIMIT_WINDOW_SEC, perKey: r.SEALPOST_RATE_LIMIT_PER_KEY, perOrg: r.SEALPOST_RATE_LIMIT_PER_ORG,
+      perIp: r.SEALPOST_RATE_LIMIT_PER_IP, authFailuresPerIp: r.SEALPOST_AUTH_FAILURES_PER_IP,
+      quotaOrg: r.SEALPOST_QUOTA_ORG, quotaKey: r.SEALPOST_QUOTA_KEY, quotaPlans: r.SEALPOST_QUOTA_PLANS,
     },
     delivery: {
       maxAttempts: r.DELIVERY_MAX_ATTEMPTS, concurrency: r.DELIVERY_CONCURRENCY,
