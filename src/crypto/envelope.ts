@@ -26,7 +26,15 @@ export interface EnvelopeOptions {
   clock: Clock
   /** Unwrapped keys kept in memory (organization + subject keys). */
   cacheSize?: number
+  /**
+   * How often a cached *current* DEK is re-checked against the database (in the
+   * background, the request never waits), so a DEK rotated by another process
+   * is picked up. Data-key rotation waits longer than this before deleting an old key.
+   */
+  currentKeyTtlMs?: number
 }
+
+export const DEFAULT_CURRENT_KEY_TTL_MS = 60_000
 
 export interface Envelope extends FieldCipher {
   readonly provider: KeyProvider
@@ -89,8 +97,27 @@ export async function createEnvelope(opts: EnvelopeOptions): Promise<Envelope> {
     return p
   }
 
+  const ttl = opts.currentKeyTtlMs ?? DEFAULT_CURRENT_KEY_TTL_MS
+  const checkedAt = new LruMap<string, number>(cacheSize)
+
+  /** Stale-while-revalidate: past the TTL, one background read looks for a newer current version. */
+  function revalidate(orgId: string, subjectId: string, key: string, cached: Promise<LoadedDek>): void {
+    const now = clock.now().getTime()
+    const last = checkedAt.get(key)
+    if (last === undefined) { checkedAt.set(key, now); return }
+    if (now - last < ttl) return
+    checkedAt.set(key, now)
+    void (async () => {
+      const [row, mine] = await Promise.all([findCurrentDek(db, orgId, subjectId), cached])
+      if (row && row.version !== mine.version) current.set(key, Promise.resolve(await unwrapRow(row)))
+    })().catch(() => { checkedAt.delete(key) })
+  }
+
   function currentDek(orgId: string, subjectId: string): Promise<LoadedDek> {
-    return memo(current, owner(orgId, subjectId), async () => {
+    const key = owner(orgId, subjectId)
+    const hit = current.get(key)
+    if (hit) { revalidate(orgId, subjectId, key, hit); return hit }
+    return memo(current, key, async () => {
       const row = await findCurrentDek(db, orgId, subjectId)
       const dek = row ? await unwrapRow(row) : await createDek(orgId, subjectId, 1)
       versions.set(owner(orgId, subjectId) + dek.version, Promise.resolve(dek))
