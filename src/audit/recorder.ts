@@ -3,7 +3,7 @@ import type { AuditRecorder, AdminEvent } from '../core/audit-sink.ts'
 import type { Clock } from '../core/clock.ts'
 import type { ResponseHook } from '../http/pipeline.ts'
 import type { AuditWriter } from './writer.ts'
-import { redactDetails, requestSummary, scrubString } from './redact.ts'
+import { redactDetails, requestSummary, scrubString, auditPath } from './redact.ts'
 
 /** Administrative actions (key created, login failed, alert acknowledged...) → the same chained log. */
 export function createAuditRecorder(writer: AuditWriter, clock: Clock): AuditRecorder {
@@ -58,7 +58,7 @@ export function createAuditResponseHook(writer: AuditWriter, clock: Clock): Resp
       actor: principal ? principal.actor : null,
       method: req.method,
       route,
-      path: scrubString(q >= 0 ? req.url.slice(0, q) : req.url).slice(0, 512),
+      path: auditPath(route, req.params as Record<string, unknown> | undefined, q >= 0 ? req.url.slice(0, q) : req.url),
       status,
       ip: req.clientIp || req.ip,
       userAgent: header(req, 'user-agent') ? scrubString(header(req, 'user-agent')!).slice(0, 256) : null,

@@ -66,11 +66,27 @@ export function requestSummary(r: RequestShape): Record<string, unknown> | null 
   }
   if (r.params && Object.keys(r.params).length) {
     const p: Record<string, string> = {}
-    for (const [k, v] of Object.entries(r.params)) p[k] = SAFE_VALUE.test(v) ? v : REDACTED
+    for (const [k, v] of Object.entries(r.params)) p[k] = safeParam(k, v)
     summary.params = p
   }
   if (r.contentType) summary.contentType = r.contentType.split(';')[0].trim().slice(0, 80)
   if (r.contentLength && /^\d+$/.test(r.contentLength)) summary.contentLength = Number(r.contentLength)
   if (r.hasIdempotencyKey) summary.idempotencyKey = true
   return Object.keys(summary).length ? summary : null
+}
+
+const safeParam = (name: string, value: unknown) =>
+  typeof value === 'string' && !SECRET_NAME.test(name) && SAFE_VALUE.test(value) ? value : REDACTED
+
+/**
+ * The path to record: rebuilt from the route pattern with only safe parameter
+ * values (ids), so a token or an address in the path never reaches the log.
+ * Unmatched paths (404) are scrubbed instead.
+ */
+export function auditPath(route: string | null, params: Record<string, unknown> | undefined, rawPath: string): string {
+  if (!route) return scrubString(rawPath)
+  return route.split('/').map((seg) => {
+    if (seg.startsWith(':')) return safeParam(seg.slice(1), params?.[seg.slice(1)])
+    return seg === '*' ? REDACTED : seg
+  }).join('/')
 }

@@ -7,8 +7,12 @@ export const REDACT_PATHS = [
   'body', '*.body', '*.html', '*.text', '*.subject', '*.attachments',
 ]
 
-/** Query strings may carry credentials a caller put there by mistake: log the path only. */
-const pathOnly = (url: string) => url.split('?')[0]
+/**
+ * Query strings may carry credentials a caller put there by mistake: log the path only,
+ * and blank key-shaped segments (a key pasted into a path is still a key).
+ */
+const KEY_SHAPE = /sp_(?:live|test)_[0-9A-Za-z_]{16,}/g
+const pathOnly = (url: string) => url.split('?')[0].replace(KEY_SHAPE, '[redacted]')
 
 export function loggerOptions(level: string, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
   return {
