@@ -1,0 +1,97 @@
+import { createLocalJWKSet, jwtVerify, errors as joseErrors, type JWK, type JWTPayload } from 'jose'
+import { unauthenticated } from '../core/errors.ts'
+import type { Clock } from '../core/clock.ts'
+import type { Principal, Environment } from '../core/principal.ts'
+import { isScope } from '../access/scopes.ts'
+import type { Authenticator } from './authenticate.ts'
+
+export interface OAuthTokenDeps {
+  clock: Clock
+  /** Expected `iss` and `aud` (resolved lazily: they may depend on the listening address). */
+  issuer(): string
+  audience(): string
+  /** The published signing keys, held in memory; `reload` re-reads them (after a rotation elsewhere). */
+  keys(): Promise<JWK[]>
+  reloadKeys(): Promise<void>
+  isRevoked(ref: { jti: string; clientId: string; grantRef?: string }): boolean
+}
+
+const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$/
+const CLOCK_TOLERANCE_SEC = 5
+/** An unknown kid triggers at most one key reload per this many ms (a forged kid cannot make us hammer the database). */
+const RELOAD_EVERY_MS = 30_000
+
+export interface VerifiedAccessToken { payload: JWTPayload & Record<string, unknown>; expired: boolean }
+
+/**
+ * Verifies an RFC 9068 access token locally: ES256 signature against the cached
+ * key set (no network), `typ: at+jwt`, `iss`, `aud`, `exp`/`nbf` against the
+ * injected clock, required claims, and the revocation list.
+ */
+export function createAccessTokenVerifier(deps: OAuthTokenDeps) {
+  let keySet: ReturnType<typeof createLocalJWKSet> | null = null
+  let keysFrom: JWK[] | null = null
+  let lastReload = 0
+
+  async function currentKeySet() {
+    const keys = await deps.keys()
+    if (keys !== keysFrom) { keySet = createLocalJWKSet({ keys }); keysFrom = keys }
+    return keySet!
+  }
+
+  async function verifyOnce(token: string, currentDate: Date) {
+    return jwtVerify(token, await currentKeySet(), {
+      issuer: deps.issuer(), audience: deps.audience(), typ: 'at+jwt', algorithms: ['ES256'],
+      currentDate, clockTolerance: CLOCK_TOLERANCE_SEC, requiredClaims: ['exp', 'iat', 'jti', 'client_id', 'sub', 'org_id'],
+    })
+  }
+
+  async function verify(token: string, at: Date = deps.clock.now()) {
+    try {
+      return (await verifyOnce(token, at)).payload as VerifiedAccessToken['payload']
+    } catch (e) {
+      const now = Date.now()
+      if (e instanceof joseErrors.JWKSNoMatchingKey && now - lastReload > RELOAD_EVERY_MS) {
+        lastReload = now
+        await deps.reloadKeys()
+        return (await verifyOnce(token, at)).payload as VerifiedAccessToken['payload']
+      }
+      throw e
+    }
+  }
+
+  return { verify }
+}
+
+export type AccessTokenVerifier = ReturnType<typeof createAccessTokenVerifier>
+
+/** Bearer JWT access tokens issued by Sealpost's authorization server → the same Principal as an API key. */
+export function createOAuthTokenAuthenticator(deps: OAuthTokenDeps & { verifier?: AccessTokenVerifier }): Authenticator {
+  const verifier = deps.verifier ?? createAccessTokenVerifier(deps)
+  return {
+    name: 'oauth_token',
+    matches: (token) => JWT_SHAPE.test(token),
+    async authenticate(token): Promise<Principal> {
+      let claims: VerifiedAccessToken['payload']
+      try {
+        claims = await verifier.verify(token)
+      } catch (e) {
+        throw unauthenticated(e instanceof joseErrors.JWTExpired ? 'oauth_token_expired' : `oauth_token_invalid:${(e as { code?: string }).code ?? 'error'}`)
+      }
+      const clientId = String(claims.client_id)
+      const grantRef = typeof claims.grant === 'string' ? claims.grant : undefined
+      if (deps.isRevoked({ jti: String(claims.jti), clientId, grantRef })) throw unauthenticated('oauth_token_revoked')
+      // A DPoP-bound token is useless without its proof (RFC 9449 §7.1): never accept it as a plain bearer.
+      if (claims.cnf && typeof claims.cnf === 'object' && 'jkt' in claims.cnf) throw unauthenticated('oauth_dpop_token_as_bearer')
+      const sub = String(claims.sub)
+      const env: Environment = claims.env === 'test' ? 'test' : 'live'
+      return {
+        orgId: String(claims.org_id),
+        actor: sub === clientId ? { type: 'oauth_client', id: clientId } : { type: 'user', id: sub },
+        scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(isScope) : [],
+        environment: env,
+        credentialId: clientId,
+      }
+    },
+  }
+}

@@ -1,0 +1,72 @@
+import type { Kysely } from 'kysely'
+
+export async function up(db: Kysely<any>): Promise<void> {
+  await db.schema.createTable('oauth_artifacts')
+    .addColumn('model', 'text', (c) => c.notNull())
+    .addColumn('id_hash', 'text', (c) => c.notNull())
+    .addColumn('payload', 'text', (c) => c.notNull())
+    .addColumn('grant_hash', 'text')
+    .addColumn('uid_hash', 'text')
+    .addColumn('user_code_hash', 'text')
+    .addColumn('expires_at', 'bigint')
+    .addColumn('consumed_at', 'bigint')
+    .addPrimaryKeyConstraint('oauth_artifacts_pk', ['model', 'id_hash'])
+    .execute()
+  await db.schema.createIndex('oauth_artifacts_grant').on('oauth_artifacts').columns(['model', 'grant_hash']).execute()
+  await db.schema.createIndex('oauth_artifacts_uid').on('oauth_artifacts').columns(['model', 'uid_hash']).execute()
+  await db.schema.createIndex('oauth_artifacts_user_code').on('oauth_artifacts').columns(['model', 'user_code_hash']).execute()
+  await db.schema.createIndex('oauth_artifacts_expiry').on('oauth_artifacts').column('expires_at').execute()
+
+  await db.schema.createTable('oauth_clients')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id'))
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('application_type', 'text', (c) => c.notNull())
+    .addColumn('token_endpoint_auth_method', 'text', (c) => c.notNull())
+    .addColumn('secret_hash', 'text')
+    .addColumn('secret_last4', 'text')
+    .addColumn('grant_types', 'text', (c) => c.notNull())
+    .addColumn('scopes', 'text', (c) => c.notNull())
+    .addColumn('redirect_uris', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('created_by', 'text')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('deleted_at', 'bigint')
+    .execute()
+  await db.schema.createIndex('oauth_clients_org').on('oauth_clients').columns(['org_id', 'id']).execute()
+
+  await db.schema.createTable('oauth_signing_keys')
+    .addColumn('kid', 'text', (c) => c.primaryKey())
+    .addColumn('alg', 'text', (c) => c.notNull())
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('public_jwk', 'text', (c) => c.notNull())
+    .addColumn('private_jwk', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('activated_at', 'bigint')
+    .addColumn('retired_at', 'bigint')
+    .addColumn('remove_after', 'bigint')
+    .execute()
+
+  await db.schema.createTable('oauth_revocations')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('revoked_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .execute()
+  await db.schema.createIndex('oauth_revocations_expiry').on('oauth_revocations').column('expires_at').execute()
+
+  await db.schema.createTable('oauth_consents')
+    .addColumn('client_id', 'text', (c) => c.notNull())
+    .addColumn('user_id', 'text', (c) => c.notNull())
+    .addColumn('org_id', 'text', (c) => c.notNull())
+    .addColumn('scopes', 'text', (c) => c.notNull())
+    .addColumn('granted_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('oauth_consents_pk', ['client_id', 'user_id'])
+    .execute()
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  for (const t of ['oauth_consents', 'oauth_revocations', 'oauth_signing_keys', 'oauth_clients', 'oauth_artifacts']) {
+    await db.schema.dropTable(t).execute()
+  }
+}
