@@ -21,6 +21,9 @@ import { healthRoutes } from './http/health-routes.ts'
 import type { KeyProvider } from './crypto/key-provider.ts'
 import { openKeyProvider } from './crypto/open-provider.ts'
 import { createEnvelope, type Envelope } from './crypto/envelope.ts'
+import { createColumnRegistry, type ColumnRegistry } from './crypto/registry.ts'
+import { createContactService, contactEncryptedColumns } from './contacts/service.ts'
+import { contactRoutes } from './contacts/routes.ts'
 import type { AuditRecorder } from './core/audit-sink.ts'
 import { createAuditService, type AuditService } from './audit/service.ts'
 import { loadAuditSigner } from './audit/signer.ts'
@@ -38,10 +41,6 @@ import type { BootstrapDeps } from './orgs/bootstrap.ts'
 import { createSuppressionService } from './suppressions/service.ts'
 import { createUnsubscribeTokens } from './suppressions/unsubscribe-token.ts'
 import { suppressionRoutes } from './suppressions/routes.ts'
-import { createOAuth, type OAuth } from './oauth/service.ts'
-import { noUsers, type OAuthUsers } from './oauth/users-port.ts'
-import { listenerBaseUrl } from './oauth/listener-url.ts'
-import { findOrg } from './orgs/store.ts'
 
 export interface AppDeps {
   config: Config
@@ -53,8 +52,6 @@ export interface AppDeps {
   keyProvider?: KeyProvider
   /** DNS TXT lookups for domain verification (tests inject their own zone). */
   dnsResolver?: TxtResolver
-  /** Users for the OAuth login pages (default: none can sign in there). */
-  oauthUsers?: OAuthUsers
 }
 
 export interface Sealpost {
@@ -62,6 +59,8 @@ export interface Sealpost {
   deps: Required<Pick<AppDeps, 'config' | 'storage' | 'pepper' | 'clock'>>
   /** FieldCipher for encryption at rest (per-org / per-subject DEKs under the provider's KEK). */
   envelope: Envelope
+  /** Encrypted columns, for data-key rotation (`dek rotate`): every domain registers its own. */
+  cryptoColumns: ColumnRegistry
   queue: SqlQueue
   /** What delivery workers read and write (messages/ implements it). */
   messageSource: MessageSource
@@ -69,7 +68,6 @@ export interface Sealpost {
   audit: AuditService
   /** What `init` and first start need to create the first organization. */
   bootstrapDeps: BootstrapDeps
-  oauth: OAuth
   close(): Promise<void>
 }
 
@@ -83,6 +81,9 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const bootWarnings: string[] = []
   const keyProvider = input.keyProvider ?? await openKeyProvider(config, { warn: (m) => bootWarnings.push(m) })
   const envelope = await createEnvelope({ db, provider: keyProvider, clock })
+  const cryptoColumns = createColumnRegistry()
+  cryptoColumns.register(...contactEncryptedColumns)
+  const contacts = createContactService({ db, envelope, clock })
   // Audit: batched, hash-chained; the signing key is sealed by the envelope (key provider).
   const auditService = createAuditService({ db, clock, signer: await loadAuditSigner({ dataDir: config.dataDir, cipher: envelope }) })
   const audit: AuditRecorder = auditService.recorder
@@ -106,22 +107,14 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     unsubscribeUrl: (orgId, messageId) => `${publicUrl}/v1/unsubscribe/${unsubscribeTokens.sign(orgId, messageId)}`,
   })
 
-  // OAuth 2.1 server under /oauth; its issuer is the public URL, or the listening address when none is set.
-  const oauth = createOAuth({
-    db, clock, pepper, cipher: envelope, audit, users: input.oauthUsers ?? noUsers,
-    orgName: async (id) => (await findOrg(db, id))?.name ?? null,
-    baseUrl: () => (config.publicUrl ?? listenerBaseUrl(http)).replace(/\/+$/, ''),
-    trustProxy: config.trustedProxies.length > 0,
-  })
-
   const routes: FastifyPluginAsync[] = [
     healthRoutes({ db }),
     keyRoutes({ keys, leaked: leakedKeys }),
     domainRoutes(domains),
     messageRoutes(messages, messageReads),
+    contactRoutes(contacts),
     suppressionRoutes({ suppressions, tokens: unsubscribeTokens, recipients: messageReads }),
     auditRoutes(auditService),
-    oauth.routes,
   ]
 
   const http = await buildHttp({
@@ -130,7 +123,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     bodyLimit: config.bodyLimit,
     trustedProxies: config.trustedProxies,
     steps: {
-      authenticate: limits.guardAuthentication(createAuthenticateHook([keyAuth, oauth.authenticator])),
+      authenticate: limits.guardAuthentication(createAuthenticateHook([keyAuth])),
       rateLimit: limits.rateLimit,
       authorize: createAuthorizeHook(createConditionChecks({ clock })),
       guards: [createKeyExpiryHeaderHook({ policy: keyPolicy, clock })],
@@ -145,14 +138,13 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     http,
     deps: { config, storage, pepper, clock },
     envelope,
+    cryptoColumns,
     queue,
     messageSource,
     domains,
     audit: auditService,
     bootstrapDeps: { db, pepper, clock, createDomain: domains.create },
-    oauth,
     async close() {
-      oauth.close()
       await http.close()
       // After the listener: in-flight requests have been audited; flush and sign what is buffered.
       await auditService.close()
