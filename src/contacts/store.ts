@@ -1,0 +1,33 @@
+import type { Insertable, Updateable } from 'kysely'
+import type { DbOrTrx } from '../storage/db.ts'
+import type { ContactsTable } from './table.ts'
+
+export async function insertContact(db: DbOrTrx, row: Insertable<ContactsTable>): Promise<void> {
+  await db.insertInto('contacts').values(row).execute()
+}
+
+export function findContact(db: DbOrTrx, orgId: string, id: string) {
+  return db.selectFrom('contacts').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst()
+}
+
+export function findContactByEmailIndex(db: DbOrTrx, orgId: string, emailIndex: string) {
+  return db.selectFrom('contacts').selectAll().where('org_id', '=', orgId).where('email_index', '=', emailIndex).executeTakeFirst()
+}
+
+/** Newest first; `cursor` is the last id of the previous page. Fetches limit+1 to know if there is more. */
+export function listContacts(db: DbOrTrx, orgId: string, opts: { limit: number; cursor?: string; emailIndex?: string }) {
+  let q = db.selectFrom('contacts').selectAll().where('org_id', '=', orgId)
+  if (opts.cursor) q = q.where('id', '<', opts.cursor)
+  if (opts.emailIndex) q = q.where('email_index', '=', opts.emailIndex)
+  return q.orderBy('id', 'desc').limit(opts.limit + 1).execute()
+}
+
+export async function updateContact(db: DbOrTrx, orgId: string, id: string, set: Updateable<ContactsTable>): Promise<boolean> {
+  const r = await db.updateTable('contacts').set(set).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst()
+  return Number(r.numUpdatedRows) === 1
+}
+
+export async function deleteContact(db: DbOrTrx, orgId: string, id: string): Promise<boolean> {
+  const r = await db.deleteFrom('contacts').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst()
+  return Number(r.numDeletedRows) === 1
+}
