@@ -41,6 +41,10 @@ import type { BootstrapDeps } from './orgs/bootstrap.ts'
 import { createSuppressionService } from './suppressions/service.ts'
 import { createUnsubscribeTokens } from './suppressions/unsubscribe-token.ts'
 import { suppressionRoutes } from './suppressions/routes.ts'
+import { createOAuth, type OAuth } from './oauth/service.ts'
+import { noUsers, type OAuthUsers } from './oauth/users-port.ts'
+import { listenerBaseUrl } from './oauth/listener-url.ts'
+import { findOrg } from './orgs/store.ts'
 
 export interface AppDeps {
   config: Config
@@ -52,6 +56,8 @@ export interface AppDeps {
   keyProvider?: KeyProvider
   /** DNS TXT lookups for domain verification (tests inject their own zone). */
   dnsResolver?: TxtResolver
+  /** Users for the OAuth login pages (default: none can sign in there). */
+  oauthUsers?: OAuthUsers
 }
 
 export interface Sealpost {
@@ -68,6 +74,7 @@ export interface Sealpost {
   audit: AuditService
   /** What `init` and first start need to create the first organization. */
   bootstrapDeps: BootstrapDeps
+  oauth: OAuth
   close(): Promise<void>
 }
 
@@ -107,6 +114,14 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     unsubscribeUrl: (orgId, messageId) => `${publicUrl}/v1/unsubscribe/${unsubscribeTokens.sign(orgId, messageId)}`,
   })
 
+  // OAuth 2.1 server under /oauth; its issuer is the public URL, or the listening address when none is set.
+  const oauth = createOAuth({
+    db, clock, pepper, cipher: envelope, audit, users: input.oauthUsers ?? noUsers,
+    orgName: async (id) => (await findOrg(db, id))?.name ?? null,
+    baseUrl: () => (config.publicUrl ?? listenerBaseUrl(http)).replace(/\/+$/, ''),
+    trustProxy: config.trustedProxies.length > 0,
+  })
+
   const routes: FastifyPluginAsync[] = [
     healthRoutes({ db }),
     keyRoutes({ keys, leaked: leakedKeys }),
@@ -115,6 +130,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     contactRoutes(contacts),
     suppressionRoutes({ suppressions, tokens: unsubscribeTokens, recipients: messageReads }),
     auditRoutes(auditService),
+    oauth.routes,
   ]
 
   const http = await buildHttp({
@@ -123,7 +139,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     bodyLimit: config.bodyLimit,
     trustedProxies: config.trustedProxies,
     steps: {
-      authenticate: limits.guardAuthentication(createAuthenticateHook([keyAuth])),
+      authenticate: limits.guardAuthentication(createAuthenticateHook([keyAuth, oauth.authenticator])),
       rateLimit: limits.rateLimit,
       authorize: createAuthorizeHook(createConditionChecks({ clock })),
       guards: [createKeyExpiryHeaderHook({ policy: keyPolicy, clock })],
@@ -144,7 +160,9 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     domains,
     audit: auditService,
     bootstrapDeps: { db, pepper, clock, createDomain: domains.create },
+    oauth,
     async close() {
+      oauth.close()
       await http.close()
       // After the listener: in-flight requests have been audited; flush and sign what is buffered.
       await auditService.close()

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { loadConfig, type Config } from '../../src/config/load.ts'
 import { openStorage } from '../../src/storage/db.ts'
-import { buildApp, type Sealpost } from '../../src/app.ts'
+import { buildApp, type AppDeps, type Sealpost } from '../../src/app.ts'
 import { createTestClock, type TestClock } from '../../src/core/clock.ts'
 import { newId } from '../../src/core/ids.ts'
 import { insertOrg } from '../../src/orgs/store.ts'
@@ -28,7 +28,7 @@ export interface TestApp {
 
 export interface SeededOrg { orgId: string; liveKey: string; testKey: string; liveKeyId: string; testKeyId: string }
 
-export async function buildTestApp(opts: { dialect?: DialectName; env?: Record<string, string>; clock?: TestClock; logStream?: NodeJS.WritableStream } = {}): Promise<TestApp> {
+export async function buildTestApp(opts: { dialect?: DialectName; env?: Record<string, string>; clock?: TestClock; logStream?: NodeJS.WritableStream; deps?: Partial<AppDeps> } = {}): Promise<TestApp> {
   const dialect = opts.dialect ?? 'sqlite'
   const dataDir = mkdtempSync(join(tmpdir(), 'sealpost-test-'))
   const pgSchema = dialect === 'postgres' ? await createPgSchema() : null
@@ -44,7 +44,7 @@ export async function buildTestApp(opts: { dialect?: DialectName; env?: Record<s
   })
   const clock = opts.clock ?? createTestClock(new Date())
   const pepper = randomBytes(32).toString('hex')
-  const app = await buildApp({ config, storage, pepper, clock, logStream: opts.logStream })
+  const app = await buildApp({ ...opts.deps, config, storage, pepper, clock, logStream: opts.logStream })
 
   return {
     app, http: app.http, db: storage.db, clock, config, dataDir,
