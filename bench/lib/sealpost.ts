@@ -1,0 +1,104 @@
+/**
+ * Starting Sealpost the way a user does: `npm run cli -- init` in a fresh data
+ * folder (keys are printed once; we read the live one from that output), then
+ * `node src/main.ts --role ...` with environment variables.
+ */
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { REPO_ROOT, startNode, freePort, waitForHttp, type NodeProcess } from './processes.ts'
+import { Unavailable } from './unavailable.ts'
+
+export const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
+export const DOMAIN = 'bench.sealpost.test'
+export const FROM = `Acme Billing <billing@${DOMAIN}>`
+
+export type Backend = 'sqlite' | 'postgres'
+
+export interface Installation {
+  env: Record<string, string>
+  liveKey: string
+  /** Drops what the installation created outside its data folder (the PostgreSQL schema). */
+  dispose(): Promise<void>
+}
+
+const HIGH = '100000000'
+
+export function requireSources(...files: string[]): void {
+  for (const f of files) if (!existsSync(join(REPO_ROOT, f))) throw new Unavailable(`${f} has not landed yet`)
+}
+
+/**
+ * A fresh installation: data folder, (for postgres) a fresh schema and Redis,
+ * every guard on with limits high enough never to trigger, then `init`.
+ */
+export async function install(dataDir: string, backend: Backend, extraEnv: Record<string, string> = {}): Promise<Installation> {
+  requireSources('src/main.ts', 'src/cli/commands/init.ts')
+  mkdirSync(dataDir, { recursive: true })
+  let schema: string | null = null
+  const env: Record<string, string> = {
+    SEALPOST_DATA_DIR: dataDir,
+    SEALPOST_HOST: '127.0.0.1',
+    // Plain HTTP as behind a TLS-terminating proxy: the ceiling is plain HTTP too.
+    SEALPOST_HTTP_INSECURE_BEHIND_PROXY: 'true',
+    SEALPOST_RATE_LIMIT_PER_KEY: HIGH,
+    SEALPOST_RATE_LIMIT_PER_ORG: HIGH,
+    SEALPOST_QUOTA_ORG: `${HIGH}/${HIGH}/${HIGH}`,
+    SEALPOST_QUOTA_KEY: `${HIGH}/${HIGH}/${HIGH}`,
+    ...extraEnv,
+  }
+  if (backend === 'postgres') {
+    schema = `bench_${randomBytes(5).toString('hex')}`
+    await pgQuery(`create schema ${schema}`)
+    env.DATABASE_URL = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`
+    env.REDIS_URL = REDIS_URL
+  }
+  const dispose = async () => { if (schema) await pgQuery(`drop schema if exists ${schema} cascade`) }
+  try {
+    const init = startNode({ script: 'src/cli/main.ts', args: ['init', '--org', 'Bench', '--domain', DOMAIN], env })
+    const code = await new Promise<number | null>((r) => init.child.once('exit', r))
+    const liveKey = /sp_live_[A-Za-z0-9_]+/.exec(init.output())?.[0]
+    if (code !== 0 || !liveKey) throw new Error(`init failed (${code}):\n${init.output().replace(/sp_(live|test)_\w+/g, 'sp_$1_[redacted]')}`)
+    return { env, liveKey, dispose }
+  } catch (e) {
+    await dispose()
+    throw e
+  }
+}
+
+export interface RunningServer { proc: NodeProcess; baseUrl: string }
+
+/** `node src/main.ts --role <role>`; for roles with an API, waits until /healthz answers. */
+export async function startSealpost(inst: Installation, role: 'api' | 'worker' | 'all', nodeArgs: string[] = []): Promise<RunningServer> {
+  const port = await freePort()
+  const proc = startNode({ script: 'src/main.ts', args: ['--role', role], env: { ...inst.env, SEALPOST_PORT: String(port) }, nodeArgs })
+  const baseUrl = `http://127.0.0.1:${port}`
+  try {
+    if (role !== 'worker') await waitForHttp(`${baseUrl}/healthz`, proc)
+    return { proc, baseUrl }
+  } catch (e) {
+    await proc.stop()
+    throw e
+  }
+}
+
+async function pgQuery(text: string): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 })
+  try {
+    await c.connect()
+  } catch (e) {
+    throw new Unavailable(`PostgreSQL unreachable at ${PG_URL}: ${(e as Error).message}`)
+  }
+  try { await c.query(text) } finally { await c.end() }
+}
+
+/** One request, to fail early with the server's own words instead of a wall of non-2xx. */
+export async function probe(url: string, headers: Record<string, string>, body: string): Promise<unknown> {
+  const r = await fetch(url, { method: 'POST', headers, body })
+  const text = await r.text()
+  if (r.status === 404 && /Route .* not found|not_found/i.test(text)) throw new Unavailable(`POST ${new URL(url).pathname} is not registered yet`)
+  if (r.status < 200 || r.status >= 300) throw new Error(`probe POST ${new URL(url).pathname}: ${r.status} ${text.slice(0, 500)}`)
+  return JSON.parse(text)
+}
