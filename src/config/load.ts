@@ -34,6 +34,9 @@ export interface Config {
   tls: { certFile?: string; keyFile?: string; minVersion: 'TLSv1.2' | 'TLSv1.3'; insecureBehindProxy: boolean; hstsMaxAge: number }
   limits: { windowSec: number; perKey: number; perOrg: number; perIp: number; authFailuresPerIp: number; quotaOrg: string; quotaKey: string; quotaPlans: string }
   delivery: { maxAttempts: number; concurrency: number; backoffBaseMs: number; backoffMaxMs: number; leaseMs: number; pollMs: number }
+  audit: { flushMs: number; flushEvents: number; syslogUrl?: string; syslogCaFile?: string }
+  metrics: { token?: string; port?: number; host: string }
+  monitoring: { allowPrivateWebhooks: boolean }
 }
 
 type Raw = Partial<Record<VarName, string>>
@@ -103,6 +106,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (r.SEALPOST_PEPPER !== undefined && String(r.SEALPOST_PEPPER).length < 32) {
     problems.push('SEALPOST_PEPPER: must be at least 32 characters')
   }
+  if (r.SEALPOST_METRICS_TOKEN !== undefined && String(r.SEALPOST_METRICS_TOKEN).length < 32) {
+    problems.push('SEALPOST_METRICS_TOKEN: must be at least 32 characters')
+  }
   if (r.DELIVERY_BACKOFF_MAX_MS < r.DELIVERY_BACKOFF_BASE_MS) {
     problems.push('DELIVERY_BACKOFF_MAX_MS: must be >= DELIVERY_BACKOFF_BASE_MS')
   }
@@ -149,6 +155,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       backoffBaseMs: r.DELIVERY_BACKOFF_BASE_MS, backoffMaxMs: r.DELIVERY_BACKOFF_MAX_MS,
       leaseMs: r.DELIVERY_LEASE_MS, pollMs: r.DELIVERY_POLL_MS,
     },
+    audit: {
+      flushMs: r.AUDIT_FLUSH_MS, flushEvents: r.AUDIT_FLUSH_EVENTS, syslogUrl: r.AUDIT_SYSLOG_URL,
+      syslogCaFile: r.AUDIT_SYSLOG_CA_FILE ? resolve(r.AUDIT_SYSLOG_CA_FILE) : undefined,
+    },
+    metrics: { token: r.SEALPOST_METRICS_TOKEN, port: r.SEALPOST_METRICS_PORT, host: r.SEALPOST_METRICS_HOST },
+    monitoring: { allowPrivateWebhooks: r.SEALPOST_ALERT_WEBHOOK_ALLOW_PRIVATE },
   })
 }
 

@@ -8,6 +8,8 @@ export type ResponseHook = (req: FastifyRequest, reply: FastifyReply) => Promise
 export interface DeclaredRoute { method: string; url: string; config: RouteAccess }
 
 export interface PipelineSteps {
+  /** Before anything else: blocked client IPs (monitoring/), so a blocked attacker costs no auth work. */
+  beforeAuth?: RequestHook[]
   authenticate: RequestHook
   rateLimit?: RequestHook
   authorize: RequestHook
@@ -37,6 +39,7 @@ export const rejectKeyInQuery: RequestHook = async (req) => {
 /**
  * Every request goes through these, in this order:
  *   onRoute    boot fails if a route declares neither scopes nor public
+ *   onRequest  before-auth guards (blocked client IP → 403)
  *   onRequest  reject credentials in the query string (400) before any body is read
  *   onRequest  authenticate → request.principal, or 401
  *   onRequest  rate limit (key / org / IP) → 429 + Retry-After
@@ -63,6 +66,7 @@ export function installPipeline(app: FastifyInstance, steps: PipelineSteps): voi
     for (const method of [route.method].flat()) routeTable.push({ method, url: route.url, config: { ...route.config } })
   })
   app.addHook('onRequest', async (req) => { req.clientIp = req.ip })
+  for (const g of steps.beforeAuth ?? []) app.addHook('onRequest', g as onRequestHookHandler)
   app.addHook('onRequest', rejectKeyInQuery as onRequestHookHandler)
   app.addHook('onRequest', steps.authenticate as onRequestHookHandler)
   if (steps.rateLimit) app.addHook('onRequest', steps.rateLimit as onRequestHookHandler)
