@@ -18,6 +18,13 @@ import { createLeakedKeyService } from './keys/leaked.ts'
 import { createKeyExpiryHeaderHook } from './keys/expiry-header.ts'
 import { keyRoutes } from './keys/routes.ts'
 import { healthRoutes } from './http/health-routes.ts'
+import { createSessionAuthenticator } from './auth/session.ts'
+import { createUsers, type Users } from './users/module.ts'
+import { userRoutes } from './users/routes.ts'
+import { loadSession } from './users/routes/context.ts'
+import { createMemoryOutbox, type MailSender } from './users/mail.ts'
+import { createStepUp } from './users/step-up.ts'
+import { oauthUsersPort } from './users/oauth-port.ts'
 import type { KeyProvider } from './crypto/key-provider.ts'
 import { openKeyProvider } from './crypto/open-provider.ts'
 import { createEnvelope, type Envelope } from './crypto/envelope.ts'
@@ -56,6 +63,8 @@ export interface AppDeps {
   keyProvider?: KeyProvider
   /** DNS TXT lookups for domain verification (tests inject their own zone). */
   dnsResolver?: TxtResolver
+  /** Sends users/ mail (verification, invitations). Default: an in-memory outbox (a boot warning says so). */
+  mailSender?: MailSender
   /** Users for the OAuth login pages (default: none can sign in there). */
   oauthUsers?: OAuthUsers
 }
@@ -72,6 +81,10 @@ export interface Sealpost {
   messageSource: MessageSource
   domains: DomainService
   audit: AuditService
+  /** Users, sessions, MFA, memberships and roles. */
+  users: Users
+  /** Where users/ mail goes (tests read the in-memory outbox). */
+  systemMail: MailSender
   /** What `init` and first start need to create the first organization. */
   bootstrapDeps: BootstrapDeps
   oauth: OAuth
@@ -94,7 +107,9 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   // Audit: batched, hash-chained; the signing key is sealed by the envelope (key provider).
   const auditService = createAuditService({ db, clock, signer: await loadAuditSigner({ dataDir: config.dataDir, cipher: envelope }) })
   const audit: AuditRecorder = auditService.recorder
-  const keys = createKeyService({ db, pepper, clock, audit, policy: keyPolicy })
+  // Step-up (fresh second factor) for sensitive actions of session users; API keys are exempt.
+  const stepUp = createStepUp({ clock })
+  const keys = createKeyService({ db, pepper, clock, audit, policy: keyPolicy, stepUp: stepUp.require })
   const leakedKeys = createLeakedKeyService({ db, pepper, clock, audit })
 
   const queue = new SqlQueue(db, {
@@ -107,6 +122,15 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const suppressions = createSuppressionService({ db, cipher: envelope, clock, audit })
   const unsubscribeTokens = createUnsubscribeTokens(pepper)
   const publicUrl = config.publicUrl ?? `https://${config.host}:${config.port}`
+  const systemMail = input.mailSender ?? createMemoryOutbox()
+  if (!input.mailSender) bootWarnings.push('users: no mail sender configured; verification and invitation emails stay in memory (pass AppDeps.mailSender)')
+  const users = createUsers({ db, clock, pepper, cipher: envelope, audit, mail: systemMail, publicUrl, stepUp,
+    // Without a configured public URL, browsers' Origin is compared with the Host they addressed.
+    allowedOrigins: config.publicUrl ? undefined : [] })
+  const sessionAuth = createSessionAuthenticator({
+    load: (req) => loadSession({ gate: users.gate, sessions: users.sessions, allowedOrigins: users.allowedOrigins }, req),
+    principalOf: users.gate.principalOf,
+  })
   const messages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota, suppressions })
   const messageReads = createMessageReads({ db, cipher: envelope })
   const messageSource = createMessageSource({
@@ -116,7 +140,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
 
   // OAuth 2.1 server under /oauth; its issuer is the public URL, or the listening address when none is set.
   const oauth = createOAuth({
-    db, clock, pepper, cipher: envelope, audit, users: input.oauthUsers ?? noUsers,
+    db, clock, pepper, cipher: envelope, audit, users: input.oauthUsers ?? oauthUsersPort(users),
     orgName: async (id) => (await findOrg(db, id))?.name ?? null,
     baseUrl: () => (config.publicUrl ?? listenerBaseUrl(http)).replace(/\/+$/, ''),
     trustProxy: config.trustedProxies.length > 0,
@@ -124,6 +148,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
 
   const routes: FastifyPluginAsync[] = [
     healthRoutes({ db }),
+    userRoutes(users),
     keyRoutes({ keys, leaked: leakedKeys }),
     domainRoutes(domains),
     messageRoutes(messages, messageReads),
@@ -139,7 +164,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     bodyLimit: config.bodyLimit,
     trustedProxies: config.trustedProxies,
     steps: {
-      authenticate: limits.guardAuthentication(createAuthenticateHook([keyAuth, oauth.authenticator])),
+      authenticate: limits.guardAuthentication(createAuthenticateHook([keyAuth, oauth.authenticator], [sessionAuth])),
       rateLimit: limits.rateLimit,
       authorize: createAuthorizeHook(createConditionChecks({ clock })),
       guards: [createKeyExpiryHeaderHook({ policy: keyPolicy, clock })],
@@ -159,7 +184,9 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     messageSource,
     domains,
     audit: auditService,
-    bootstrapDeps: { db, pepper, clock, createDomain: domains.create },
+    bootstrapDeps: { db, pepper, clock, createDomain: domains.create, createOwner: (orgId, email) => users.accounts.createOwner(orgId, email) },
+    users,
+    systemMail,
     oauth,
     async close() {
       oauth.close()

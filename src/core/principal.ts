@@ -11,6 +11,8 @@ export interface Principal {
   credentialId: string
   /** ABAC conditions attached to the credential (and its role), evaluated by access/. */
   conditions?: AccessConditions
+  /** Session principals only: epoch ms of the user's last second factor (step-up freshness, users/step-up.ts). */
+  mfaVerifiedAt?: number | null
 }
 
 export interface AccessConditions {

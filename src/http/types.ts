@@ -8,6 +8,9 @@ export interface RouteAccess {
   optionalAuth?: boolean
   /** Extra rate-limit bucket for this route (e.g. leaked-key reports, login). */
   rateLimit?: { points: number; durationSec: number }
+  /** Self-service routes (own profile, MFA, sessions): public to the scope check, but users/ requires a
+   * signed-in browser session; `any` also admits one still owing its second factor. */
+  session?: 'any' | 'full'
 }
 
 declare module 'fastify' {
