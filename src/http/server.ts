@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { installErrorHandler } from './error-handler.ts'
 import { installPipeline, type PipelineSteps } from './pipeline.ts'
 import { loggerOptions } from './logger.ts'
+import { installJsonBodyParser } from '../validation/json-body.ts'
 import './types.ts'
 
 export interface HttpOptions {
@@ -41,6 +42,7 @@ export async function buildHttp(opts: HttpOptions): Promise<App> {
 
   app.addHook('onSend', async (req, reply) => { reply.header('x-request-id', req.id) })
   installErrorHandler(app)
+  installJsonBodyParser(app)
   installPipeline(app, opts.steps)
   for (const p of opts.plugins ?? []) await p(app)
   for (const r of opts.routes) await app.register(r)
