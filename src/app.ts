@@ -32,8 +32,8 @@ import { createColumnRegistry, type ColumnRegistry } from './crypto/registry.ts'
 import { createContactService, contactEncryptedColumns } from './contacts/service.ts'
 import { contactRoutes } from './contacts/routes.ts'
 import type { AuditRecorder } from './core/audit-sink.ts'
-import { createAuditService, type AuditService } from './audit/service.ts'
-import { loadAuditSigner } from './audit/signer.ts'
+import type { AuditService } from './audit/service.ts'
+import { setupAudit } from './audit/setup.ts'
 import { auditRoutes } from './audit/routes.ts'
 import { SqlQueue } from './queue/sql-queue.ts'
 import type { MessageSource } from './delivery/contract.ts'
@@ -105,7 +105,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   cryptoColumns.register(...contactEncryptedColumns)
   const contacts = createContactService({ db, envelope, clock })
   // Audit: batched, hash-chained; the signing key is sealed by the envelope (key provider).
-  const auditService = createAuditService({ db, clock, signer: await loadAuditSigner({ dataDir: config.dataDir, cipher: envelope }) })
+  const auditService = await setupAudit({ config, db, clock, cipher: envelope, onError: (what, err) => http.log.warn({ err }, what) })
   const audit: AuditRecorder = auditService.recorder
   // Step-up (fresh second factor) for sensitive actions of session users; API keys are exempt.
   const stepUp = createStepUp({ clock })

@@ -4,6 +4,7 @@ import type { Principal } from '../core/principal.ts'
 import type { Db } from '../storage/db.ts'
 import type { ResponseHook } from '../http/pipeline.ts'
 import type { AuditSigner } from './signer.ts'
+import type { SyslogForwarder } from './syslog-forwarder.ts'
 import { createAuditWriter, type AuditWriter, type AuditWriterOptions } from './writer.ts'
 import { createAuditRecorder, createAuditResponseHook } from './recorder.ts'
 import { createRetentionPolicies, purgeExpired, type RetentionPolicies, type RetentionSetting } from './retention.ts'
@@ -14,6 +15,7 @@ export interface AuditService {
   recorder: AuditRecorder
   responseHook: ResponseHook
   writer: AuditWriter
+  forwarder: SyslogForwarder | null
   retention: RetentionPolicies
   list(p: Principal, f: AuditFilter & { cursor?: string; limit?: number }): Promise<{ data: AuditEventView[]; nextCursor: string | null }>
   exportLines(p: Principal, f: AuditFilter & { timeFormat?: 'iso' | 'us' }, meta: { ip?: string; requestId?: string }): AsyncGenerator<string>
@@ -23,9 +25,22 @@ export interface AuditService {
   close(): Promise<void>
 }
 
-export function createAuditService(deps: { db: Db; signer: AuditSigner; clock: Clock; writer?: Partial<AuditWriterOptions> }): AuditService {
+export interface AuditServiceDeps {
+  db: Db
+  signer: AuditSigner
+  clock: Clock
+  writer?: Partial<AuditWriterOptions>
+  /** SIEM streaming: every flushed batch is handed to it. */
+  forwarder?: SyslogForwarder | null
+  /** Where background failures (flush, SIEM) are reported; never thrown at a caller. */
+  onError?: (what: string, err: unknown) => void
+}
+
+export function createAuditService(deps: AuditServiceDeps): AuditService {
   const { db, signer, clock } = deps
-  const writer = createAuditWriter({ db, signer, clock, ...deps.writer })
+  const writer = createAuditWriter({ db, signer, clock, onError: (err) => deps.onError?.('audit: writing events failed; they stay buffered and are retried', err), ...deps.writer })
+  const forwarder = deps.forwarder ?? null
+  if (forwarder) writer.onFlushed((rows) => forwarder.send(rows))
   const recorder = createAuditRecorder(writer, clock)
   const retention = createRetentionPolicies({ db, clock })
 
@@ -61,6 +76,10 @@ export function createAuditService(deps: { db: Db; signer: AuditSigner; clock: C
     },
     verify: (opts) => verifyAudit(db, signer, opts),
     purgeExpired: () => purgeExpired({ db, signer, clock, policies: retention }),
-    close: () => writer.close(),
+    forwarder,
+    async close() {
+      await writer.close()
+      await forwarder?.close()
+    },
   }
 }
