@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { ALL_SCOPES } from '../access/scopes.ts'
+import { ALL_SCOPES, type Scope } from '../access/scopes.ts'
 import type { AccessConditions } from '../core/principal.ts'
 import { MAX_POLICY_DAYS } from './policy.ts'
 
@@ -29,7 +29,8 @@ export const CreateKeyBody = Type.Object({
   expires_at: Type.Optional(Type.String({ format: 'date-time' })),
   conditions: Type.Optional(Conditions),
 }, { additionalProperties: false })
-export type CreateKeyInput = Static<typeof CreateKeyBody>
+// The scope union does not survive Static<> (it is built from an array): spell the field out.
+export type CreateKeyInput = Omit<Static<typeof CreateKeyBody>, 'scopes'> & { scopes: Scope[] }
 
 export const MAX_GRACE_SECONDS = 7 * 24 * 3600
 export const DEFAULT_GRACE_SECONDS = 24 * 3600
