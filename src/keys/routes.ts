@@ -38,6 +38,9 @@ export function keyRoutes(deps: { keys: KeyService; leaked: LeakedKeyService }):
     app.post('/v1/keys/:id/revoke', { config: manage, schema: { params: KeyIdParams, response: { 200: KeyView } } }, async (req) =>
       keys.revoke(req.principal!, idOf(req), meta(req)))
 
+    app.post('/v1/keys/:id/reinstate', { config: manage, schema: { params: KeyIdParams, response: { 200: KeyView } } }, async (req) =>
+      keys.reinstate(req.principal!, idOf(req), meta(req)))
+
     // Public by design: secret scanners report tokens they found; nothing here reveals whether one matched.
     app.post('/v1/keys/leaked', {
       config: { public: true, rateLimit: LEAK_REPORT_RATE_LIMIT },

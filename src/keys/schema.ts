@@ -76,6 +76,7 @@ export const KeyView = Type.Object({
   revoked_at: Iso,
   revoked_reason: Type.Union([Type.String(), Type.Null()]),
   suspended_at: Iso,
+  suspended_reason: Type.Union([Type.String(), Type.Null()]),
 })
 
 export const KeyWithSecret = Type.Object({

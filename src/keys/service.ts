@@ -7,7 +7,7 @@ import type { Db, DbOrTrx } from '../storage/db.ts'
 import { isScope } from '../access/scopes.ts'
 import { conditionsWithin, narrowConditions, normalizeConditions } from '../access/narrow-conditions.ts'
 import { generateKey, hashKey } from './format.ts'
-import { currentSecretsIssuedAt, findKey, findKeyForUpdate, insertKey, listKeys, revokeKey, rotateSecrets } from './store.ts'
+import { currentSecretsIssuedAt, findKey, findKeyForUpdate, insertKey, listKeys, reinstateKey, revokeKey, rotateSecrets, suspendKey } from './store.ts'
 import type { KeyPolicySettings, OrgKeyPolicyStore } from './policy.ts'
 import { conditionsFromApi, DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, type CreateKeyInput } from './schema.ts'
 import { toKeyView } from './view.ts'
@@ -168,6 +168,25 @@ export function createKeyService(deps: KeyServiceDeps) {
     return get(principal, id)
   }
 
+  /**
+   * For monitoring/'s automatic response (no principal: the system acts). Returns false when the key
+   * is missing, revoked or already suspended. The org sees `key.suspended` in its audit log.
+   */
+  async function suspend(orgId: string, id: string, reason: string, meta: RequestMeta = {}): Promise<boolean> {
+    const done = await suspendKey(db, orgId, id, now(), reason)
+    if (done) audit.record({ orgId, actor: { type: 'system', id: 'monitoring' }, action: 'key.suspended', target: { type: 'api_key', id }, details: { reason }, ip: meta.ip, requestId: meta.requestId, outcome: 'success' })
+    return done
+  }
+
+  /** An administrator lifts a suspension (same manage rule as rotate/revoke). */
+  async function reinstate(principal: Principal, id: string, meta: RequestMeta) {
+    const row = await load(principal, id)
+    assertCanManage(principal, row, 'reinstate')
+    if (row.revoked_at !== null) throw new AppError('conflict', 'This key is revoked; create a new one.')
+    if (await reinstateKey(db, principal.orgId, id)) record(principal, 'key.reinstated', id, meta, { was: row.suspended_reason })
+    return get(principal, id)
+  }
+
   async function readPolicy(principal: Principal) {
     const s = await deps.policy.read(principal.orgId)
     return { max_key_age_days: s.maxKeyAgeDays, key_expiry_warning_days: s.keyExpiryWarningDays }
@@ -184,7 +203,7 @@ export function createKeyService(deps: KeyServiceDeps) {
     return { max_key_age_days: s.maxKeyAgeDays, key_expiry_warning_days: s.keyExpiryWarningDays }
   }
 
-  return { create, list, get, rotate, revoke, readPolicy, updatePolicy }
+  return { create, list, get, rotate, revoke, suspend, reinstate, readPolicy, updatePolicy }
 }
 
 export type KeyService = ReturnType<typeof createKeyService>

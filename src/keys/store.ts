@@ -69,6 +69,19 @@ export async function revokeKey(db: DbOrTrx, orgId: string, id: string, at: numb
   return Number(r.numUpdatedRows) > 0
 }
 
+/** Monitoring's automatic response: the key answers 403 `key_suspended` until reinstated. Live keys only. */
+export async function suspendKey(db: DbOrTrx, orgId: string, id: string, at: number, reason: string): Promise<boolean> {
+  const r = await db.updateTable('api_keys').set({ suspended_at: at, suspended_reason: reason })
+    .where('org_id', '=', orgId).where('id', '=', id).where('suspended_at', 'is', null).where('revoked_at', 'is', null).executeTakeFirst()
+  return Number(r.numUpdatedRows) > 0
+}
+
+export async function reinstateKey(db: DbOrTrx, orgId: string, id: string): Promise<boolean> {
+  const r = await db.updateTable('api_keys').set({ suspended_at: null, suspended_reason: null })
+    .where('org_id', '=', orgId).where('id', '=', id).where('suspended_at', 'is not', null).executeTakeFirst()
+  return Number(r.numUpdatedRows) > 0
+}
+
 export async function touchKey(db: DbOrTrx, orgId: string, id: string, at: number, ip: string): Promise<void> {
   await db.updateTable('api_keys').set({ last_used_at: at, last_used_ip: ip })
     .where('org_id', '=', orgId).where('id', '=', id).execute()

@@ -8,7 +8,7 @@ import type { ApiKeyRow } from './table.ts'
 const keyFields = fieldFilter({
   id: true, name: true, environment: true, status: true, scopes: true, conditions: true, last4: true,
   created_by: true, created_at: true, expires_at: true, secret_issued_at: true, last_used_at: true, last_used_ip: true,
-  revoked_at: true, revoked_reason: true, suspended_at: true,
+  revoked_at: true, revoked_reason: true, suspended_at: true, suspended_reason: true,
 })
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString())

@@ -4,6 +4,9 @@ import { buildTestApp } from '../helpers/harness.ts'
 import { testDialects } from '../helpers/dialects.ts'
 import { HOUR, MINUTE, DAY } from '../../src/core/clock.ts'
 import { call, seedKey } from './helpers.ts'
+import { createKeyService } from '../../src/keys/service.ts'
+import { createOrgKeyPolicy } from '../../src/keys/policy.ts'
+import { discardAudit } from '../../src/core/audit-sink.ts'
 
 const works = async (h: Parameters<typeof call>[0], key: string) => (await call(h, key, 'GET', '/v1/keys/policy')).statusCode
 
@@ -12,6 +15,7 @@ for (const { name, skip } of await testDialects()) {
     const h = await buildTestApp({ dialect: name })
     t.after(() => h.close())
     const org = await h.seedOrg()
+    const other = await h.seedOrg('Other')
     const create = (body: object, key = org.liveKey) => call(h, key, 'POST', '/v1/keys', body)
 
     await t.test('create returns the secret once; list and get never show it, its hash or its lookup id', async () => {
@@ -162,6 +166,24 @@ for (const { name, skip } of await testDialects()) {
       assert.equal((await call(h, org.liveKey, 'GET', `/v1/keys/${key.id}`)).json().status, 'expired')
       const past = await create({ name: 'x', scopes: ['keys:manage'], environment: 'live', expires_at: new Date(h.clock.now().getTime() - 1).toISOString() })
       assert.equal(past.statusCode, 400)
+    })
+
+    await t.test('a suspended key gets 403 key_suspended until an administrator reinstates it', async () => {
+      const keys = createKeyService({ db: h.db, pepper: h.app.deps.pepper, clock: h.clock, audit: discardAudit, policy: createOrgKeyPolicy({ db: h.db, clock: h.clock }) })
+      const { secret, id } = await seedKey(h, { orgId: org.orgId })
+      assert.equal(await keys.suspend(org.orgId, id, 'volume 10x baseline from a new IP'), true)
+      assert.equal(await keys.suspend(org.orgId, id, 'again'), false, 'already suspended')
+      const r = await call(h, secret, 'GET', '/v1/keys/policy')
+      assert.equal(r.statusCode, 403)
+      assert.equal(r.json().error.code, 'key_suspended')
+      const seen = (await call(h, org.liveKey, 'GET', `/v1/keys/${id}`)).json()
+      assert.equal(seen.status, 'suspended')
+      assert.equal(seen.suspended_reason, 'volume 10x baseline from a new IP')
+      const back = await call(h, org.liveKey, 'POST', `/v1/keys/${id}/reinstate`)
+      assert.equal(back.statusCode, 200)
+      assert.equal(back.json().status, 'active')
+      assert.equal(await works(h, secret), 200)
+      assert.equal(await keys.suspend(other.orgId, id, 'wrong org'), false, 'suspension is org-scoped too')
     })
 
     await t.test('a key with less access cannot rotate or revoke a wider key', async () => {
