@@ -18,7 +18,7 @@ import { judgeTargets } from './lib/targets.ts'
 import { renderReport } from './lib/report.ts'
 import { measureHttp } from './lib/measure-http.ts'
 import type { BenchReport, DeliveryFigures, HttpFigures, ScenarioResult } from './lib/results.ts'
-import { makeSettings, PROFILE_DIR, type BenchSettings, type PreparedHttp } from './scenarios/settings.ts'
+import { makeSettings, PROFILE_DIR, WINDOWS_FILE, type BenchSettings, type PreparedHttp } from './scenarios/settings.ts'
 import { startCeiling } from './scenarios/ceiling.ts'
 import { startSendApi } from './scenarios/send-api.ts'
 import { deliveryScenarios } from './scenarios/delivery.ts'
@@ -40,7 +40,10 @@ const started = Date.now()
 const log = (line: string) => process.stderr.write(line + '\n')
 const tmpDir = mkdtempSync(join(tmpdir(), 'sealpost-bench-'))
 const profileDir = args.profile ? PROFILE_DIR(REPO_ROOT) : null
-if (profileDir) mkdirSync(profileDir, { recursive: true })
+if (profileDir) {
+  mkdirSync(profileDir, { recursive: true })
+  rmSync(join(profileDir, WINDOWS_FILE), { force: true })
+}
 const settings = makeSettings({
   durationS: Number(args.duration ?? (args.quick ? 4 : 8)),
   warmupS: args.quick ? 2 : 3,
@@ -76,7 +79,7 @@ async function httpPhase(s: BenchSettings): Promise<ScenarioResult<HttpFigures>[
     }
     if (prepared.length) {
       log(`· measuring ${prepared.map((p) => p.target.id).join(', ')}: ${s.rounds} × ${s.durationS} s full speed, ${s.halfRounds} × ${s.durationS} s at half rate`)
-      const figures = await measureHttp(prepared.map((p) => p.target), { ...s, log })
+      const figures = await measureHttp(prepared.map((p) => p.target), { ...s, log, onWindow: s.recordWindow })
       for (const p of prepared) {
         const f = figures.get(p.target.id)
         results.set(p.target.id, f instanceof Error || !f

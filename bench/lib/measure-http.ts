@@ -21,7 +21,11 @@ export interface HttpRunOptions {
   /** Half-rate runs per target; the one with the lowest p99 is kept. */
   halfRounds: number
   log?: (line: string) => void
+  /** Called with each target's load window (CLOCK_MONOTONIC µs, the clock of V8's CPU profiles). */
+  onWindow?: (id: string, fromUs: number, toUs: number) => void
 }
+
+const nowUs = () => Number(process.hrtime.bigint() / 1000n)
 
 /**
  * Measures several servers side by side. The machine may be shared with other
@@ -47,7 +51,9 @@ export async function measureHttp(targets: HttpTarget[], o: HttpRunOptions): Pro
     for (const t of targets.filter((x) => live.has(x.id))) {
       try {
         const cpuBefore = t.server.cpuSeconds()
+        const from = nowUs()
         const r = requireAllOk('full-speed run', await runLoad({ ...specOf(t), durationS: o.durationS }))
+        o.onWindow?.(t.id, from, nowUs())
         const cpuMs = (t.server.cpuSeconds() - cpuBefore) * 1000
         fullRuns.set(t.id, [...(fullRuns.get(t.id) ?? []), { r, cpuMs }])
         o.log?.(`  ${t.id} round ${round + 1}: ${r.rps.toFixed(0)} req/s, p99 ${r.latencyMs.p99.toFixed(2)} ms`)

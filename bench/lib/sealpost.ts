@@ -26,6 +26,20 @@ export interface Installation {
 
 const HIGH = '100000000'
 
+/** Every guard on; rate limits and quotas high enough never to trigger. */
+export function benchEnv(dataDir: string): Record<string, string> {
+  return {
+    SEALPOST_DATA_DIR: dataDir,
+    SEALPOST_HOST: '127.0.0.1',
+    // Plain HTTP as behind a TLS-terminating proxy: the ceiling is plain HTTP too.
+    SEALPOST_HTTP_INSECURE_BEHIND_PROXY: 'true',
+    SEALPOST_RATE_LIMIT_PER_KEY: HIGH,
+    SEALPOST_RATE_LIMIT_PER_ORG: HIGH,
+    SEALPOST_QUOTA_ORG: `${HIGH}/${HIGH}/${HIGH}`,
+    SEALPOST_QUOTA_KEY: `${HIGH}/${HIGH}/${HIGH}`,
+  }
+}
+
 export function requireSources(...files: string[]): void {
   for (const f of files) if (!existsSync(join(REPO_ROOT, f))) throw new Unavailable(`${f} has not landed yet`)
 }
@@ -38,17 +52,7 @@ export async function install(dataDir: string, backend: Backend, extraEnv: Recor
   requireSources('src/main.ts', 'src/cli/commands/init.ts')
   mkdirSync(dataDir, { recursive: true })
   let schema: string | null = null
-  const env: Record<string, string> = {
-    SEALPOST_DATA_DIR: dataDir,
-    SEALPOST_HOST: '127.0.0.1',
-    // Plain HTTP as behind a TLS-terminating proxy: the ceiling is plain HTTP too.
-    SEALPOST_HTTP_INSECURE_BEHIND_PROXY: 'true',
-    SEALPOST_RATE_LIMIT_PER_KEY: HIGH,
-    SEALPOST_RATE_LIMIT_PER_ORG: HIGH,
-    SEALPOST_QUOTA_ORG: `${HIGH}/${HIGH}/${HIGH}`,
-    SEALPOST_QUOTA_KEY: `${HIGH}/${HIGH}/${HIGH}`,
-    ...extraEnv,
-  }
+  const env: Record<string, string> = { ...benchEnv(dataDir), ...extraEnv }
   if (backend === 'postgres') {
     schema = `bench_${randomBytes(5).toString('hex')}`
     await pgQuery(`create schema ${schema}`)

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/**
+ * Which SQL statements one `POST /v1/messages` runs, how many, and how long
+ * they take: the app is built in-process (src/ functions, same guards and
+ * settings as the benchmark) over a Kysely instance that logs every query.
+ * Usage: node bench/query-profile.ts [--requests=300] [--postgres]
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { parseArgs } from 'node:util'
+import { Kysely, type LogEvent } from 'kysely'
+import pg from 'pg'
+import { loadConfig } from '../src/config/load.ts'
+import { sqliteDialect, postgresDialect } from '../src/storage/dialects.ts'
+import { migrateToLatest } from '../src/storage/migrate.ts'
+import type { Database } from '../src/storage/schema.ts'
+import { buildApp } from '../src/app.ts'
+import { bootstrap } from '../src/orgs/bootstrap.ts'
+import { messageJson } from './lib/payload.ts'
+import { DOMAIN, FROM, PG_URL, REDIS_URL, benchEnv } from './lib/sealpost.ts'
+
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '300' }, postgres: { type: 'boolean', default: false } } })
+const n = Number(values.requests)
+const dataDir = mkdtempSync(join(tmpdir(), 'sealpost-qprof-'))
+const schema = values.postgres ? `bench_${randomBytes(5).toString('hex')}` : null
+const admin = async (q: string) => { const c = new pg.Client({ connectionString: PG_URL }); await c.connect(); try { await c.query(q) } finally { await c.end() } }
+
+const stats = new Map<string, { count: number; ms: number }>()
+let recording = false
+const log = (e: LogEvent) => {
+  if (!recording || e.level !== 'query') return
+  const sql = e.query.sql.replace(/\s+/g, ' ').replace(/\(\?(, \?)+\)/g, '(?…)').replace(/\(\$\d+(, \$\d+)+\)/g, '($…)')
+  const s = stats.get(sql) ?? { count: 0, ms: 0 }
+  s.count++; s.ms += e.queryDurationMillis
+  stats.set(sql, s)
+}
+
+try {
+  if (schema) await admin(`create schema ${schema}`)
+  const config = loadConfig({ ...benchEnv(dataDir), SEALPOST_LOG_LEVEL: 'silent', ...(schema ? { DATABASE_URL: PG_URL, REDIS_URL } : {}) })
+  const db = new Kysely<Database>({ dialect: schema ? postgresDialect(PG_URL, { schema }) : sqliteDialect(join(dataDir, 'sealpost.sqlite')), log })
+  await migrateToLatest(db, schema ?? undefined)
+  const app = await buildApp({ config, storage: { db, dialect: schema ? 'postgres' : 'sqlite', close: () => db.destroy() }, pepper: randomBytes(32).toString('hex') })
+  const { liveKey } = await bootstrap(app.bootstrapDeps, { orgName: 'Bench', domain: DOMAIN, ownerEmail: `owner@${DOMAIN}` })
+  const send = () => app.http.inject({ method: 'POST', url: '/v1/messages', headers: { 'content-type': 'application/json', authorization: `Bearer ${liveKey}` }, payload: messageJson(FROM) })
+  for (let i = 0; i < 20; i++) await send() // warm-up
+  recording = true
+  const t = performance.now()
+  for (let i = 0; i < n; i++) {
+    const r = await send()
+    if (r.statusCode !== 202) throw new Error(`${r.statusCode} ${r.body}`)
+  }
+  const wall = performance.now() - t
+  recording = false
+  await new Promise((r) => setTimeout(r, 1500)) // let the batched audit writer flush, then count it
+  const rows = [...stats].sort((a, b) => b[1].ms - a[1].ms)
+  const total = rows.reduce((x, [, s]) => x + s.count, 0)
+  const totalMs = rows.reduce((x, [, s]) => x + s.ms, 0)
+  console.log(`${n} sequential requests (${schema ? 'PostgreSQL' : 'SQLite'}): ${(wall / n).toFixed(2)} ms each, ${(total / n).toFixed(1)} queries per request, ${(totalMs / n).toFixed(2)} ms of query time per request`)
+  console.log('per request   ms/request  statement')
+  for (const [sql, s] of rows) console.log(`${(s.count / n).toFixed(2).padStart(11)}  ${(s.ms / n).toFixed(3).padStart(10)}  ${sql.slice(0, 160)}`)
+  await app.close()
+  await db.destroy()
+} finally {
+  if (schema) await admin(`drop schema if exists ${schema} cascade`)
+  rmSync(dataDir, { recursive: true, force: true })
+}
