@@ -134,7 +134,11 @@ export function createOAuth(deps: OAuthDeps) {
     await app.register(jwtTokenEndpoints(getProvider, {
       async inspect(token) {
         const now = clock.now()
-        try { return { claims: await verifier.verify(token, now), active: true } } catch { /* maybe expired */ }
+        try {
+          const claims = await verifier.verify(token, now)
+          const ref = { jti: String(claims.jti), clientId: String(claims.client_id), grantRef: typeof claims.grant === 'string' ? claims.grant : undefined }
+          return { claims, active: !revocations.isRevoked(ref) }
+        } catch { /* maybe expired */ }
         try {
           // Expired tokens are still "ours" (revocation of one is a no-op; introspection says inactive).
           const claims = await verifier.verify(token, new Date(0))

@@ -4,33 +4,9 @@ import * as client from 'openid-client'
 import { decodeJwt } from 'jose'
 import { testDialects } from '../helpers/dialects.ts'
 import { bearer } from '../helpers/harness.ts'
-import { buildOAuthApp, type OAuthTestApp } from './helpers.ts'
-import { createBrowser, formAction, type Page } from './browser.ts'
-import { addMember, PASSWORD, totpNow } from './users.ts'
-
-const REDIRECT = 'https://app.example/callback'
-
-/** Login → MFA → (consent) through the server-rendered pages; returns the redirect back to the client. */
-export async function authorize(h: OAuthTestApp, url: URL, user: { email: string; totpSecret: string | null }, opts: { expectConsent?: boolean; onConsent?: (p: Page) => void } = {}) {
-  const b = createBrowser(h.base)
-  let p = await b.open(url.href)
-  assert.equal(p.status, 200, p.html)
-  assert.match(p.html, /Sign in/)
-  p = await b.submit(p, formAction(p.html, '/login'), { email: user.email, password: PASSWORD })
-  if (user.totpSecret) {
-    assert.match(p.html, /Two-step verification/)
-    p = await b.submit(p, formAction(p.html, '/mfa'), { code: await totpNow(h, user.totpSecret) })
-  }
-  if (opts.expectConsent !== false) {
-    assert.equal(p.status, 200, p.location ?? p.html)
-    assert.match(p.html, /Authorize access/)
-    opts.onConsent?.(p)
-    p = await b.submit(p, formAction(p.html, '/consent'), { decision: 'allow' })
-  }
-  assert.equal(p.status, 303, p.html)
-  assert.ok(p.location?.startsWith(REDIRECT), p.location ?? '')
-  return new URL(p.location!)
-}
+import { buildOAuthApp } from './helpers.ts'
+import { addMember } from './users.ts'
+import { authorize, REDIRECT } from './flow.ts'
 
 for (const { name, skip } of await testDialects()) {
   test(`${name}: authorization code + PKCE through login, MFA and consent`, { skip }, async (t) => {
