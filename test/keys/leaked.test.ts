@@ -5,6 +5,7 @@ import { testDialects } from '../helpers/dialects.ts'
 import { createLeakedKeyService } from '../../src/keys/leaked.ts'
 import { findKey } from '../../src/keys/store.ts'
 import { generateKey } from '../../src/keys/format.ts'
+import { LEAK_REPORT_RATE_LIMIT } from '../../src/keys/routes.ts'
 import type { AdminEvent } from '../../src/core/audit-sink.ts'
 import { call, seedKey } from './helpers.ts'
 
@@ -67,6 +68,19 @@ for (const { name, skip } of await testDialects()) {
         assert.equal(r.statusCode, 400, JSON.stringify(body).slice(0, 60))
         assert.ok(!r.body.includes('sp_live_'))
       }
+    })
+
+    await t.test('one IP gets only its route bucket of reports, then 429 with Retry-After', async () => {
+      const { points } = LEAK_REPORT_RATE_LIMIT
+      const send = () => h.http.inject({ method: 'POST', url: '/v1/keys/leaked', remoteAddress: '198.51.100.99', payload: [finding('x')] })
+      const codes: number[] = []
+      for (let i = 0; i < points; i++) codes.push((await send()).statusCode)
+      assert.ok(codes.every((c) => c === 202), codes.join())
+      const last = await send()
+      assert.equal(last.statusCode, 429)
+      assert.ok(last.headers['retry-after'])
+      const elsewhere = await h.http.inject({ method: 'POST', url: '/v1/keys/leaked', remoteAddress: '198.51.100.100', payload: [finding('x')] })
+      assert.equal(elsewhere.statusCode, 202, 'another IP has its own bucket')
     })
 
     await t.test('the key\'s org gets a key.leaked_revoked event; the report itself is counted without tokens', async () => {
