@@ -67,7 +67,7 @@ export function createMemberService(deps: UsersDeps) {
       if ((await countMembersWithRole(db, p.orgId, 'owner')) <= 1) throw new AppError('conflict', 'The organization must keep at least one owner.')
     }
     await updateMemberRole(db, p.orgId, userId, role, now())
-    audit(p, meta, 'member.role_changed', { type: 'user', id: userId }, { from: current.role, to: role })
+    audit(p, meta, 'member.role_changed', { type: 'user', id: userId }, { fromRole: current.role, toRole: role })
     return { userId, role }
   }
 
@@ -136,7 +136,7 @@ export function createMemberService(deps: UsersDeps) {
       updated_at: now(),
     }
     await updateCustomRole(db, p.orgId, id, set)
-    audit(p, meta, 'role.updated', { type: 'role', id }, { from: JSON.parse(existing.scopes), to: scopes ?? JSON.parse(existing.scopes), conditionsChanged: input.conditions !== undefined })
+    audit(p, meta, 'role.updated', { type: 'role', id }, { scopesBefore: JSON.parse(existing.scopes), scopesAfter: scopes ?? JSON.parse(existing.scopes), conditionsChanged: input.conditions !== undefined })
     return toRoleView({ ...existing, ...set })
   }
 

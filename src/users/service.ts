@@ -97,7 +97,7 @@ export function createAuthService(deps: UsersDeps) {
     const { id, token } = await sessions.create({ userId: user.id, orgId, ip: meta.ip, userAgent: meta.userAgent ?? '', mfaVerifiedAt: null })
     const access = orgId ? await memberAccess(db, orgId, user.id) : null
     const next = stageOf({ mfa_enabled: user.mfa_enabled, mfa_verified_at: null }, access)
-    recordAudit(meta, user.id, 'user.login', 'success', { next, sessionId: id })
+    recordAudit(meta, user.id, 'user.login', 'success', { next, sid: id })
     return { sessionId: id, token, csrfToken: sessions.csrfToken(token), next, methods: next === 'mfa' ? await methodsOf(user.id) : [], orgId }
   }
 
@@ -181,7 +181,7 @@ export function createAuthService(deps: UsersDeps) {
     const userId = ctx.session.user_id
     const method = await guardedCheck(userId, meta, () => checkFactor(ctx, factor))
     const token = await sessions.rotate(ctx.session, { mfa_verified_at: now() })
-    recordAudit(meta, userId, 'user.mfa_verified', 'success', { method, purpose: ctx.stage === 'mfa' ? 'sign_in' : 'step_up', sessionId: ctx.session.id })
+    recordAudit(meta, userId, 'user.mfa_verified', 'success', { method, purpose: ctx.stage === 'mfa' ? 'sign_in' : 'step_up', sid: ctx.session.id })
     const remaining = method === 'recovery_code' ? (await unusedRecoveryCodes(db, userId)).length : undefined
     return { ...(await signedIn(ctx, token)), ...(remaining !== undefined ? { recoveryCodesLeft: remaining } : {}) }
   }
@@ -199,7 +199,7 @@ export function createAuthService(deps: UsersDeps) {
     const access = await memberAccess(db, orgId, ctx.session.user_id)
     if (!access) throw new AppError('not_found', 'Organization not found.')
     const token = await sessions.rotate(ctx.session, { org_id: orgId })
-    recordAudit(meta, ctx.session.user_id, 'session.org_switched', 'success', { orgId, sessionId: ctx.session.id })
+    recordAudit(meta, ctx.session.user_id, 'session.org_switched', 'success', { orgId, sid: ctx.session.id })
     return signedIn(ctx, token)
   }
 
