@@ -114,7 +114,12 @@ export function createAccountService(deps: UsersDeps) {
     return { userId: user.id, sessionsRevoked }
   }
 
-  return { createUser, createOwner, sendVerificationEmail, verifyEmail, changePassword, updateProfile, resetMfa }
+  /** For callers that must check before creating other rows (the CLI creates the org first). */
+  async function emailTaken(email: string): Promise<boolean> {
+    return (await findUserByEmail(db, email)) !== undefined
+  }
+
+  return { createUser, createOwner, emailTaken, sendVerificationEmail, verifyEmail, changePassword, updateProfile, resetMfa }
 }
 
 export type AccountService = ReturnType<typeof createAccountService>

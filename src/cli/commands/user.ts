@@ -1,0 +1,86 @@
+/**
+ * `npm run cli -- user <create-owner|reset-mfa>`: the operator's way in (first
+ * owner) and out of a lockout (lost second factor). Both are audited with the
+ * operating-system user as the actor, since no API credential is involved.
+ */
+import { parseArgs } from 'node:util'
+import { userInfo } from 'node:os'
+import { openRuntime } from '../../boot.ts'
+import { buildApp } from '../../app.ts'
+import { newId } from '../../core/ids.ts'
+import { isAppError } from '../../core/errors.ts'
+import { findOrg, insertOrg } from '../../orgs/store.ts'
+
+export const summary = 'users: create-owner --email E (--org NAME | --org-id ID) | reset-mfa EMAIL --reason TEXT'
+
+const usage = `usage: npm run cli -- user <command>
+  create-owner --email EMAIL (--org NAME | --org-id ORG_ID) [--name NAME] [--password-stdin]
+      creates the owner of a new organization (--org) or of an existing one (--org-id).
+      Without --password-stdin a random password is printed once; MFA enrolment is
+      forced at first sign-in.
+  reset-mfa EMAIL --reason TEXT
+      removes every second factor and recovery code of the user and signs them out
+      everywhere; they enrol again at next sign-in. Recorded in the audit log.`
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of process.stdin) chunks.push(c as Buffer)
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+}
+
+const operator = () => ({ type: 'system' as const, id: `cli:${(() => { try { return userInfo().username } catch { return 'unknown' } })()}` })
+
+export async function run(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv
+  if (cmd !== 'create-owner' && cmd !== 'reset-mfa') {
+    console.error(usage)
+    return 2
+  }
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: rest, allowPositionals: true,
+      options: {
+        email: { type: 'string' }, org: { type: 'string' }, 'org-id': { type: 'string' }, name: { type: 'string' },
+        'password-stdin': { type: 'boolean' }, reason: { type: 'string' },
+      },
+    })
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${usage}`)
+    return 2
+  }
+  const { values, positionals } = parsed
+  if (cmd === 'create-owner' && (!values.email || (!values.org === !values['org-id']))) { console.error(usage); return 2 }
+  if (cmd === 'reset-mfa' && (positionals.length !== 1 || !values.reason)) { console.error(usage); return 2 }
+
+  const password = cmd === 'create-owner' && values['password-stdin'] ? await readStdin() : undefined
+  const rt = await openRuntime(process.env, { createSecrets: true })
+  const app = await buildApp({ ...rt })
+  try {
+    if (cmd === 'reset-mfa') {
+      const r = await app.users.accounts.resetMfa(positionals[0], operator(), values.reason!)
+      console.log(`MFA reset for ${positionals[0]} (${r.userId}); ${r.sessionsRevoked} session(s) signed out. They must enrol a new second factor at next sign-in.`)
+      return 0
+    }
+    const now = Date.now()
+    if (await app.users.accounts.emailTaken(values.email!)) { console.error(`conflict: a user ${values.email} already exists`); return 1 }
+    let orgId = values['org-id']
+    if (orgId) {
+      if (!(await findOrg(rt.storage.db, orgId))) { console.error(`no organization ${orgId}`); return 1 }
+    } else {
+      orgId = newId('org', now)
+      await insertOrg(rt.storage.db, { id: orgId, name: values.org!, created_at: now, settings: {} })
+    }
+    const r = await app.users.accounts.createOwner(orgId, values.email!, { password, displayName: values.name })
+    console.log(`owner ${values.email} (${r.userId}) of organization ${orgId}`)
+    if (r.oneTimePassword) console.log(`password (shown once): ${r.oneTimePassword}`)
+    console.log('Sign in, then enrol an authenticator app or a passkey: owners must use MFA.')
+    return 0
+  } catch (e) {
+    if (isAppError(e)) { console.error(`${e.code}: ${e.message}`); return 1 }
+    throw e
+  } finally {
+    await app.close()
+    await rt.storage.close()
+  }
+}

@@ -1,0 +1,45 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openStorage } from '../../src/storage/db.ts'
+
+const run = promisify(execFile)
+const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname
+
+// The CLI opens storage from the environment like the server does: SQLite in a temporary data dir.
+test('user CLI: create-owner then reset-mfa, both in the audit trail', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sealpost-cli-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const env = { ...process.env, SEALPOST_DATA_DIR: dir, SEALPOST_LOG_LEVEL: 'silent', DATABASE_URL: '' }
+  const cli = (...args: string[]) => run(process.execPath, [CLI, 'user', ...args], { env })
+
+  const created = await cli('create-owner', '--email', 'Boss@Example.com', '--org', 'Boss Inc')
+  assert.match(created.stdout, /owner Boss@Example.com \(usr_[0-9a-z]{26}\) of organization org_[0-9a-z]{26}/)
+  const password = /password \(shown once\): (\S+)/.exec(created.stdout)?.[1]
+  assert.ok(password && password.length >= 24)
+
+  await assert.rejects(cli('create-owner', '--email', 'boss@example.com', '--org', 'Again'), (e: any) => e.code === 1 && /already exists/.test(e.stderr))
+  await assert.rejects(cli('reset-mfa', 'boss@example.com'), (e: any) => e.code === 2)
+  const reset = await cli('reset-mfa', 'boss@example.com', '--reason', 'lost phone, ticket 42')
+  assert.match(reset.stdout, /MFA reset for boss@example.com/)
+
+  const storage = await openStorage({ sqliteFile: join(dir, 'sealpost.sqlite') })
+  try {
+    const orgs = await storage.db.selectFrom('orgs').select('name').execute()
+    assert.deepEqual(orgs.map((o) => o.name), ['Boss Inc'])
+    const member = await storage.db.selectFrom('memberships').select('role').executeTakeFirstOrThrow()
+    assert.equal(member.role, 'owner')
+    const events = await storage.db.selectFrom('audit_events').select(['action', 'actor_type', 'actor_id', 'details']).orderBy('occurred_at').execute()
+    const resetEvent = events.find((e) => e.action === 'mfa.reset')
+    assert.ok(resetEvent, JSON.stringify(events))
+    assert.match(String(resetEvent.actor_id), /^cli:/)
+    assert.equal(JSON.parse(String(resetEvent.details)).reason, 'lost phone, ticket 42')
+    assert.ok(events.some((e) => e.action === 'member.added'))
+  } finally {
+    await storage.close()
+  }
+})
