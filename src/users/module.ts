@@ -12,6 +12,8 @@ import { createMemberService } from './members.ts'
 import { createAuthService } from './service.ts'
 import { createSessionManager, type SessionTimeouts } from './sessions.ts'
 import { createStepUp, type StepUp } from './step-up.ts'
+import { pruneSessions } from './session-store.ts'
+import { pruneThrottle } from './throttle.ts'
 import type { WebAuthnConfig } from './webauthn.ts'
 
 export interface UsersOptions {
@@ -58,6 +60,12 @@ export function createUsers(opts: UsersOptions) {
     accounts,
     members,
     invitations: createInvitationService(deps, members, accounts),
+    /** Housekeeping for a periodic job: drops sessions ended over 30 days ago and stale brute-force counters. */
+    async prune(): Promise<void> {
+      const now = opts.clock.now().getTime()
+      await pruneSessions(opts.db, now - 30 * 24 * 60 * 60_000)
+      await pruneThrottle(opts.db, now)
+    },
     /** Origins allowed on state-changing browser requests. */
     allowedOrigins: opts.allowedOrigins ?? [new URL(opts.publicUrl).origin],
   }

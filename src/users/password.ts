@@ -24,6 +24,12 @@ export async function verifyPassword(phc: string, password: string): Promise<boo
 
 let dummy: Promise<string> | undefined
 
+/** Computes the dummy hash ahead of the first unknown-email sign-in (which would otherwise pay for it twice). */
+export function warmDummyHash(): void {
+  dummy ??= hashPassword(crypto.randomUUID())
+  dummy.catch(() => { dummy = undefined })
+}
+
 /**
  * Verifies against a hash of a random password with the same parameters, so an
  * unknown email costs the same time as a wrong password (no enumeration by timing).

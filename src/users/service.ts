@@ -4,7 +4,7 @@ import { totpCipherContext } from './deps.ts'
 import { stageOf, type SessionContext, type SessionStage } from './gate.ts'
 import { memberAccess } from './effective-scopes.ts'
 import { listUserMemberships } from './membership-store.ts'
-import { verifyAgainstDummy, verifyPassword } from './password.ts'
+import { verifyAgainstDummy, verifyPassword, warmDummyHash } from './password.ts'
 import { matchRecoveryCode } from './recovery-codes.ts'
 import {
   advanceTotpStep, findPasskey, findTotp, findUserByEmail, listPasskeys, spendRecoveryCode, touchPasskey, unusedRecoveryCodes,
@@ -42,6 +42,7 @@ const TOO_MANY = 'Too many failed attempts. Try again later.'
 export function createAuthService(deps: UsersDeps) {
   const { db, sessions, audit } = deps
   const now = () => deps.clock.now().getTime()
+  warmDummyHash()
 
   const throttled = (wait: number) => new AppError('rate_limited', TOO_MANY, { headers: { 'retry-after': String(Math.ceil(wait / 1000)) } })
 

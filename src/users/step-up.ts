@@ -26,7 +26,7 @@ export function isStepUpFresh(principal: Principal, nowMs: number, windowMs = DE
 
 export function requireStepUp(principal: Principal, nowMs: number, windowMs = DEFAULT_STEP_UP_MS): void {
   if (isStepUpFresh(principal, nowMs, windowMs)) return
-  throw new AppError('step_up_required', 'Confirm it is you: verify a second factor, then retry.', {
+  throw new AppError('step_up_required', 'Confirm it is you: verify a second factor (set one up first if you have none), then retry.', {
     details: { verify: '/v1/auth/mfa', withinSeconds: Math.round(windowMs / 1000) },
   })
 }

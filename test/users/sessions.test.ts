@@ -111,6 +111,19 @@ for (const { name, skip } of await testDialects()) {
       assert.equal((await a.send('GET', '/v1/keys')).statusCode, 200)
     })
 
+    await t.test('housekeeping drops long-ended sessions and stale brute-force counters', async () => {
+      await browser(h, '192.0.2.200').send('POST', '/v1/auth/login', { email: dev.email, password: 'not the password' })
+      const count = async () => Number((await h.db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)
+      const before = await count()
+      assert.ok(before > 0)
+      h.clock.advance(31 * 24 * 60 * MINUTE)
+      const live = await signIn(h, dev.email)
+      await h.app.users.prune()
+      assert.equal(await count(), 1)
+      assert.equal((await live.send('GET', '/v1/keys')).statusCode, 200)
+      assert.equal((await h.db.selectFrom('auth_throttle').selectAll().execute()).length, 0)
+    })
+
     await t.test('forged, malformed and duplicated cookies are refused', async () => {
       const forged = await h.http.inject({ method: 'GET', url: '/v1/keys', headers: { cookie: `__Host-sid=${'A'.repeat(43)}` } })
       assert.equal(forged.statusCode, 401)
