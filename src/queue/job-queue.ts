@@ -39,6 +39,8 @@ export interface ClaimOptions {
  * })
  */
 export interface DeliveryJobQueue extends DeliveryQueue {
+  /** Claims a job may have before it is failed. */
+  readonly maxAttempts: number
   /** Leases up to `limit` due jobs (expired leases included) to this worker. */
   claim(opts: ClaimOptions): Promise<ClaimedJob[]>
   complete(trx: DbOrTrx, job: ClaimedJob): Promise<void>

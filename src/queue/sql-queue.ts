@@ -37,6 +37,10 @@ export class SqlQueue implements DeliveryJobQueue {
   readonly #random: () => number
   readonly #workerName: string
 
+  get maxAttempts(): number {
+    return this.#opts.maxAttempts
+  }
+
   constructor(db: Db, opts: SqlQueueOptions) {
     this.#db = db
     this.#opts = opts

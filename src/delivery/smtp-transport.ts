@@ -1,0 +1,114 @@
+import nodemailer from 'nodemailer'
+import type { Clock } from '../core/clock.ts'
+import { classifyAccepted, classifyFailure, type SendReport } from './classify.ts'
+import { createMxLookup, type MxResolver } from './mx.ts'
+import { tlsOptions } from './tls-policy.ts'
+
+export interface SmtpTransportOptions {
+  /** SMTP_URL: smtp:// (STARTTLS required) or smtps:// (implicit TLS). Unset: direct to MX. */
+  relayUrl?: string
+  /** SMTP_MX_PORT. */
+  mxPort: number
+  /** PEM of SMTP_CA_FILE, trusted besides the system roots. */
+  extraCaPem?: string
+  heloName?: string
+  resolver: MxResolver
+  clock: Clock
+  /** Pooled connections per destination host. */
+  maxConnectionsPerHost: number
+  /** Per connection, before it is recycled. */
+  maxMessagesPerConnection?: number
+  /** Connect, greeting and idle-socket limits (ms); each attempt must end well inside its lease. */
+  timeoutMs?: number
+}
+
+export interface SendRequest {
+  /** Recipient domain of the job (throttling and MX), or '*' through a relay. */
+  domain: string
+  from: string
+  to: string[]
+  raw: Buffer
+  signal?: AbortSignal
+}
+
+/** What the worker sends through: a relay, or each recipient domain's MX. */
+export interface DeliveryTransport {
+  readonly mode: 'relay' | 'mx'
+  send(req: SendRequest): Promise<SendReport>
+  close(): Promise<void>
+}
+
+type Pool = ReturnType<typeof nodemailer.createTransport>
+
+/** Ends a whole destination: other MX hosts will not do better. */
+const isConnectionLevel = (report: SendReport) => report.results.every((r) => r.status === 'deferred' && r.code === undefined)
+
+/**
+ * nodemailer SMTP pools, one per destination host, reused across messages. The TLS
+ * policy (tls-policy.ts) applies to every pool; there is no code path without it.
+ */
+export function createSmtpTransport(opts: SmtpTransportOptions): DeliveryTransport {
+  const pools = new Map<string, Pool>()
+  const tls = tlsOptions(opts.extraCaPem)
+  const timeout = opts.timeoutMs ?? 30_000
+  const relay = opts.relayUrl ? new URL(opts.relayUrl) : null
+  const lookupMx = createMxLookup(opts.resolver, opts.clock)
+
+  function pool(host: string, port: number, implicitTls: boolean, auth?: { user: string; pass: string }): Pool {
+    const key = `${host}:${port}`
+    let p = pools.get(key)
+    if (!p) {
+      p = nodemailer.createTransport({
+        pool: true, host, port,
+        secure: implicitTls,
+        requireTLS: !implicitTls,
+        tls: { ...tls, servername: host },
+        auth,
+        name: opts.heloName,
+        maxConnections: opts.maxConnectionsPerHost,
+        maxMessages: opts.maxMessagesPerConnection ?? 100,
+        connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout * 2,
+        logger: false,
+      })
+      pools.set(key, p)
+    }
+    return p
+  }
+
+  async function sendVia(p: Pool, where: string, req: SendRequest): Promise<SendReport> {
+    try {
+      const info = await p.sendMail({ envelope: { from: req.from, to: req.to }, raw: req.raw, ...(req.signal ? { signal: req.signal } : {}) } as any)
+      return classifyAccepted(info as any, req.to, where)
+    } catch (err) {
+      return classifyFailure(err as any, req.to, where)
+    }
+  }
+
+  if (relay) {
+    const implicitTls = relay.protocol === 'smtps:'
+    const port = Number(relay.port || (implicitTls ? 465 : 587))
+    const auth = relay.username ? { user: decodeURIComponent(relay.username), pass: decodeURIComponent(relay.password) } : undefined
+    return {
+      mode: 'relay',
+      send: (req) => sendVia(pool(relay.hostname, port, implicitTls, auth), `${relay.hostname}:${port}`, req),
+      close: async () => { for (const p of pools.values()) p.close() },
+    }
+  }
+
+  return {
+    mode: 'mx',
+    async send(req) {
+      const mx = await lookupMx(req.domain)
+      if (mx.kind === 'none') return { results: req.to.map((address) => ({ address, status: 'failed', detail: mx.reason, code: 550 })), throttle: null }
+      if (mx.kind === 'error') return { results: req.to.map((address) => ({ address, status: 'deferred', detail: mx.reason })), throttle: null }
+      let report: SendReport | null = null
+      // Next MX host only when this one could not be reached or secured; a reply is final.
+      for (const host of mx.hosts) {
+        report = await sendVia(pool(host, opts.mxPort, false), `${host}:${opts.mxPort}`, req)
+        if (!isConnectionLevel(report) || req.signal?.aborted) break
+      }
+      return report!
+    },
+    close: async () => { for (const p of pools.values()) p.close() },
+  }
+}
