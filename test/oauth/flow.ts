@@ -6,7 +6,7 @@ import { PASSWORD, totpNow } from './users.ts'
 export const REDIRECT = 'https://app.example/callback'
 
 /** Login → MFA → (consent) through the server-rendered pages; returns the redirect back to the client. */
-export async function authorize(h: OAuthTestApp, url: URL, user: { email: string; totpSecret: string | null }, opts: { expectConsent?: boolean; onConsent?: (p: Page) => void } = {}) {
+export async function authorize(h: OAuthTestApp, url: URL, user: { email: string; totpSecret: string | null }, opts: { expectConsent?: boolean; onConsent?: (p: Page) => void; redirect?: string } = {}) {
   const b = createBrowser(h.base)
   let p = await b.open(url.href)
   assert.equal(p.status, 200, p.html)
@@ -23,7 +23,7 @@ export async function authorize(h: OAuthTestApp, url: URL, user: { email: string
     p = await b.submit(p, formAction(p.html, '/consent'), { decision: 'allow' })
   }
   assert.equal(p.status, 303, p.html)
-  assert.ok(p.location?.startsWith(REDIRECT), p.location ?? '')
+  assert.ok(p.location?.startsWith(opts.redirect ?? REDIRECT), p.location ?? '')
   return new URL(p.location!)
 }
 
