@@ -29,6 +29,8 @@ import type { KeyProvider } from './crypto/key-provider.ts'
 import { openKeyProvider } from './crypto/open-provider.ts'
 import { createEnvelope, type Envelope } from './crypto/envelope.ts'
 import { createColumnRegistry, type ColumnRegistry } from './crypto/registry.ts'
+import type { TlsSetup } from './http/tls.ts'
+import { securityHeaders } from './http/security-headers.ts'
 import { createContactService, contactEncryptedColumns } from './contacts/service.ts'
 import { contactRoutes } from './contacts/routes.ts'
 import type { AuditRecorder } from './core/audit-sink.ts'
@@ -61,6 +63,8 @@ export interface AppDeps {
   logStream?: NodeJS.WritableStream
   /** KEK source; default: openKeyProvider(config) (closed with the app only when opened here). */
   keyProvider?: KeyProvider
+  /** HTTPS for the listener (main.ts: prepareTls(config)); absent for in-process use (tests, CLI). */
+  tls?: TlsSetup | null
   /** DNS TXT lookups for domain verification (tests inject their own zone). */
   dnsResolver?: TxtResolver
   /** Sends users/ mail (verification, invitations). Default: an in-memory outbox (a boot warning says so). */
@@ -163,6 +167,8 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     logStream: input.logStream,
     bodyLimit: config.bodyLimit,
     trustedProxies: config.trustedProxies,
+    https: input.tls?.options ?? null,
+    securityHeaders: securityHeaders({ hstsMaxAge: config.tls.hstsMaxAge }),
     steps: {
       authenticate: limits.guardAuthentication(createAuthenticateHook([keyAuth, oauth.authenticator], [sessionAuth])),
       rateLimit: limits.rateLimit,

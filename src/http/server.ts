@@ -16,6 +16,8 @@ export interface HttpOptions {
   steps: PipelineSteps
   /** Domain route plugins, registered after the pipeline so every route gets its hooks. */
   routes: FastifyPluginAsync[]
+  /** Installed before the pipeline, so its headers are on every response, a refused (401/403/429) one included. */
+  securityHeaders?: (app: FastifyInstance) => Promise<void>
   /** Plugins that need the raw app before routes (helmet, oauth mount...). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[]
 }
@@ -42,6 +44,7 @@ export async function buildHttp(opts: HttpOptions): Promise<App> {
 
   app.addHook('onSend', async (req, reply) => { reply.header('x-request-id', req.id) })
   installErrorHandler(app)
+  if (opts.securityHeaders) await opts.securityHeaders(app)
   installJsonBodyParser(app)
   installPipeline(app, opts.steps)
   for (const p of opts.plugins ?? []) await p(app)
