@@ -134,6 +134,16 @@ for (const { name, skip } of await testDialects()) {
       assert.equal(await works(h, third), 200)
     })
 
+    await t.test('concurrent rotations still leave one current secret and at most two live ones', async () => {
+      const { id } = await seedKey(h, { orgId: org.orgId })
+      const results = await Promise.all([1, 2, 3].map(() => call(h, org.liveKey, 'POST', `/v1/keys/${id}/rotate`)))
+      assert.deepEqual(results.map((r) => r.statusCode), [200, 200, 200])
+      const now = h.clock.now().getTime()
+      const secrets = await h.db.selectFrom('api_key_secrets').select(['expires_at']).where('key_id', '=', id).execute()
+      assert.equal(secrets.filter((s) => s.expires_at === null).length, 1, 'exactly one current secret')
+      assert.ok(secrets.filter((s) => s.expires_at === null || s.expires_at > now).length <= 2, JSON.stringify(secrets))
+    })
+
     await t.test('revoke takes effect on the next request, and a revoked key cannot be rotated back', async () => {
       const { secret, id } = await seedKey(h, { orgId: org.orgId })
       assert.equal(await works(h, secret), 200)
