@@ -37,6 +37,9 @@ import type { AuditRecorder } from './core/audit-sink.ts'
 import type { AuditService } from './audit/service.ts'
 import { setupAudit } from './audit/setup.ts'
 import { auditRoutes } from './audit/routes.ts'
+import { setupMonitoring, type Monitoring } from './monitoring/setup.ts'
+import { parseKey } from './keys/format.ts'
+import { findSecretWithKey } from './keys/store.ts'
 import { SqlQueue } from './queue/sql-queue.ts'
 import type { MessageSource } from './delivery/contract.ts'
 import { createDomainService, type DomainService } from './domains/service.ts'
@@ -47,6 +50,12 @@ import { createMessageReads } from './messages/reads.ts'
 import { createMessageSource } from './messages/source.ts'
 import { messageRoutes } from './messages/routes.ts'
 import type { BootstrapDeps } from './orgs/bootstrap.ts'
+import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { createSmtpTransport } from './delivery/smtp-transport.ts'
+import { createThreadSigner } from './delivery/signer.ts'
+import { createDeliveryWorker } from './delivery/worker.ts'
+import { systemMxResolver, type MxResolver } from './delivery/mx.ts'
 import { createSuppressionService } from './suppressions/service.ts'
 import { createUnsubscribeTokens } from './suppressions/unsubscribe-token.ts'
 import { suppressionRoutes } from './suppressions/routes.ts'
@@ -67,6 +76,8 @@ export interface AppDeps {
   tls?: TlsSetup | null
   /** DNS TXT lookups for domain verification (tests inject their own zone). */
   dnsResolver?: TxtResolver
+  /** MX lookups for direct delivery (tests point recipient domains at loopback sinks). */
+  mxResolver?: MxResolver
   /** Sends users/ mail (verification, invitations). Default: an in-memory outbox (a boot warning says so). */
   mailSender?: MailSender
   /** Users for the OAuth login pages (default: none can sign in there). */
@@ -85,12 +96,16 @@ export interface Sealpost {
   messageSource: MessageSource
   domains: DomainService
   audit: AuditService
+  /** Metrics, alerts, automatic responses; delivery/ reports outcomes to monitoring.monitor.recordDeliveryOutcome. */
+  monitoring: Monitoring
   /** Users, sessions, MFA, memberships and roles. */
   users: Users
   /** Where users/ mail goes (tests read the in-memory outbox). */
   systemMail: MailSender
   /** What `init` and first start need to create the first organization. */
   bootstrapDeps: BootstrapDeps
+  /** Starts delivery workers in this process (roles `worker` and `all`). */
+  startWorkers(): { stop(): Promise<void> }
   oauth: OAuth
   close(): Promise<void>
 }
@@ -121,6 +136,14 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     backoff: { baseMs: config.delivery.backoffBaseMs, maxMs: config.delivery.backoffMaxMs },
   })
   const domains = createDomainService({ db, cipher: envelope, clock, audit, resolver: input.dnsResolver ?? systemResolver, spfInclude: config.spfInclude })
+  // Monitoring: metrics, anomaly detectors, alerts and automatic responses (block IP, suspend/throttle key, notify).
+  const monitoring = await setupMonitoring({
+    config, db, clock, audit, cipher: envelope, queue,
+    auditStats: () => ({ ...auditService.writer.stats(), siemQueued: auditService.forwarder?.stats().queued ?? 0 }),
+    credentialHint: (h) => parseKey(/^Bearer (\S+)$/.exec(h ?? '')?.[1] ?? '')?.lookupId ?? null,
+    resolveCredential: async (lookupId) => { const k = await findSecretWithKey(db, lookupId); return k ? { orgId: k.org_id, keyId: k.id } : null },
+    onError: (what, err) => http.log.warn({ err }, what),
+  })
   const limits = createLimits({ config, db, clock })
   const quota: SendQuota = limits.quotas
   const suppressions = createSuppressionService({ db, cipher: envelope, clock, audit })
@@ -159,6 +182,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     contactRoutes(contacts),
     suppressionRoutes({ suppressions, tokens: unsubscribeTokens, recipients: messageReads }),
     auditRoutes(auditService),
+    monitoring.routes,
     oauth.routes,
   ]
 
@@ -173,8 +197,9 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
       authenticate: limits.guardAuthentication(createAuthenticateHook([keyAuth, oauth.authenticator], [sessionAuth])),
       rateLimit: limits.rateLimit,
       authorize: createAuthorizeHook(createConditionChecks({ clock })),
-      guards: [createKeyExpiryHeaderHook({ policy: keyPolicy, clock })],
-      onResponse: [auditService.responseHook],
+      beforeAuth: monitoring.steps.beforeAuth,
+      guards: [createKeyExpiryHeaderHook({ policy: keyPolicy, clock }), ...monitoring.steps.guards],
+      onResponse: [auditService.responseHook, ...monitoring.steps.onResponse],
     },
     routes,
   })
@@ -190,7 +215,25 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     messageSource,
     domains,
     audit: auditService,
+    monitoring,
     bootstrapDeps: { db, pepper, clock, createDomain: domains.create, createOwner: (orgId, email) => users.accounts.createOwner(orgId, email) },
+    startWorkers() {
+      const transport = createSmtpTransport({
+        relayUrl: config.smtp.url, mxPort: config.smtp.mxPort, heloName: config.smtp.heloName,
+        extraCaPem: config.smtp.caFile ? readFileSync(config.smtp.caFile, 'utf8') : undefined,
+        resolver: input.mxResolver ?? systemMxResolver, clock, maxConnectionsPerHost: 5,
+      })
+      // DKIM signing is CPU-bound: keep it off the event loop that serves SMTP and the API.
+      const signer = createThreadSigner(Math.max(1, availableParallelism() - 1))
+      const worker = createDeliveryWorker({
+        db, queue, source: messageSource, transport, clock, logger: http.log, signer,
+        config: { concurrency: config.delivery.concurrency, pollMs: config.delivery.pollMs, leaseMs: config.delivery.leaseMs, backoffBaseMs: config.delivery.backoffBaseMs },
+      })
+      worker.start()
+      return {
+        async stop() { await worker.stop(); await signer.close(); await transport.close() },
+      }
+    },
     users,
     systemMail,
     oauth,
@@ -198,6 +241,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
       oauth.close()
       await http.close()
       // After the listener: in-flight requests have been audited; flush and sign what is buffered.
+      await monitoring.close()
       await auditService.close()
       if (!input.keyProvider) await keyProvider.close()
       await limits.close()

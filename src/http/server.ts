@@ -29,7 +29,7 @@ export async function buildHttp(opts: HttpOptions): Promise<App> {
     logger: loggerOptions(opts.logLevel, opts.logStream),
     bodyLimit: opts.bodyLimit,
     // Signed link tokens (unsubscribe) are longer than Fastify's 100-char default.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     // proxy-addr semantics: X-Forwarded-For is believed only from these peers.
     trustProxy: opts.trustedProxies.length ? [...opts.trustedProxies] : false,
     genReqId: (req) => {

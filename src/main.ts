@@ -1,0 +1,72 @@
+/**
+ * Process entry: `node src/main.ts [--role api|worker|all]` (default all).
+ * config → secrets → storage → services → HTTP and/or delivery workers;
+ * first start on an empty database runs `init`; SIGTERM/SIGINT drain gracefully.
+ */
+import { parseArgs } from 'node:util'
+import { ConfigError } from './config/load.ts'
+import { openRuntime } from './boot.ts'
+import { buildApp } from './app.ts'
+import { prepareTls, watchCertificate } from './http/tls.ts'
+import { bootstrap, isBootstrapped, printBootstrap } from './orgs/bootstrap.ts'
+import { INIT_DEFAULTS } from './cli/commands/init.ts'
+
+type Role = 'api' | 'worker' | 'all'
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { role: { type: 'string', default: 'all' } } })
+  const role = values.role as Role
+  if (!['api', 'worker', 'all'].includes(role)) throw new ConfigError([`--role: expected api, worker or all (got ${role})`])
+
+  const rt = await openRuntime(process.env, { createSecrets: true })
+  const tlsNotices: string[] = []
+  const tls = role === 'worker' ? null : prepareTls(rt.config, { warn: (m) => tlsNotices.push(m) })
+  const app = await buildApp({ ...rt, tls })
+  const log = app.http.log
+  if (rt.pepperCreated) log.warn(`created ${rt.config.dataDir}/pepper.key (mode 0600): API key hashes depend on it; back it up with the database`)
+
+  if (!(await isBootstrapped(rt.storage.db))) {
+    const input = { orgName: INIT_DEFAULTS.org, domain: INIT_DEFAULTS.domain, ownerEmail: INIT_DEFAULTS.owner }
+    printBootstrap(await bootstrap(app.bootstrapDeps, input), input.ownerEmail)
+  }
+
+  const stops: (() => Promise<void>)[] = []
+  if (role === 'api' || role === 'all') {
+    const address = await app.http.listen({ host: rt.config.host, port: rt.config.port })
+    log.info(`Sealpost API listening on ${address}`)
+    for (const m of tlsNotices) log.warn(m)
+    if (tls) {
+      const stopWatching = watchCertificate(app.http.server as unknown as import('node:tls').Server, tls.files, {
+        minVersion: rt.config.tls.minVersion,
+        onReload: () => log.info('TLS certificate reloaded'),
+        onError: (err) => log.error({ err }, 'TLS certificate reload failed; still serving the previous one'),
+      })
+      stops.push(async () => stopWatching())
+    }
+  }
+  if (role === 'worker' || role === 'all') {
+    const workers = app.startWorkers()
+    stops.push(() => workers.stop())
+    log.info('delivery workers started')
+  }
+
+  let closing = false
+  const shutdown = async (signal: string) => {
+    if (closing) return
+    closing = true
+    log.info(`${signal}: draining`)
+    const force = setTimeout(() => process.exit(1), 30_000)
+    force.unref()
+    for (const stop of stops) await stop()
+    await app.close()
+    await rt.storage.close()
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : `Sealpost failed to start: ${err?.stack ?? err}`)
+  process.exit(1)
+})

@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { request as httpsRequest } from 'node:https'
+import { request as httpRequest } from 'node:http'
+
+const MAIN = new URL('../../src/main.ts', import.meta.url).pathname
+
+export interface ServerProcess {
+  url: string
+  /** Keys printed once by the first start (absent on a restart). */
+  liveKey?: string
+  testKey?: string
+  output(): string
+  request(method: string, path: string, opts?: { headers?: Record<string, string>; body?: unknown }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string; json(): any }>
+  kill(signal?: NodeJS.Signals): Promise<void>
+}
+
+/**
+ * Starts `node src/main.ts` as a user would (own process, real listener on an
+ * ephemeral port), and reads the keys and address it prints.
+ */
+export async function startServer(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH, SEALPOST_PORT: '0', SEALPOST_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout!.on('data', (d) => { out += d })
+  child.stderr!.on('data', (d) => { out += d })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), opts.timeoutMs ?? 30_000)
+    const check = () => {
+      const m = /listening on (https?:\/\/[^"\s]+)/.exec(out)
+      if (m) { clearTimeout(timer); resolve(m[1].replace('0.0.0.0', '127.0.0.1')) }
+    }
+    child.stdout!.on('data', check)
+    child.stderr!.on('data', check)
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${out}`)) })
+  })
+  const certFile = join(env.SEALPOST_DATA_DIR, 'tls', 'cert.pem')
+  const ca = url.startsWith('https') && existsSync(certFile) ? readFileSync(certFile) : undefined
+
+  return {
+    url,
+    liveKey: /live API key\s+(sp_live_\S+)/.exec(out)?.[1],
+    testKey: /test API key\s+(sp_test_\S+)/.exec(out)?.[1],
+    output: () => out,
+    request(method, path, o = {}) {
+      const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body)
+      const headers: Record<string, string> = { ...(body && typeof o.body !== 'string' ? { 'content-type': 'application/json' } : {}), ...o.headers }
+      const send = url.startsWith('https') ? httpsRequest : httpRequest
+      return new Promise((resolve, reject) => {
+        const req = send(new URL(path, url), { method, headers, ca, servername: 'localhost' } as any, (res) => {
+          let data = ''
+          res.setEncoding('utf8')
+          res.on('data', (c) => { data += c })
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: data, json: () => JSON.parse(data) }))
+        })
+        req.on('error', reject)
+        req.end(body)
+      })
+    },
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal)
+      await exited
+    },
+  }
+}
