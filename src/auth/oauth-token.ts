@@ -21,6 +21,9 @@ const CLOCK_TOLERANCE_SEC = 5
 /** An unknown kid triggers at most one key reload per this many ms (a forged kid cannot make us hammer the database). */
 const RELOAD_EVERY_MS = 30_000
 
+/** Verified signatures kept in memory: a client reuses one token for many requests (10 minutes). */
+const VERIFIED_CACHE_SIZE = 10_000
+
 export interface VerifiedAccessToken { payload: JWTPayload & Record<string, unknown>; expired: boolean }
 
 /**
@@ -33,10 +36,20 @@ export function createAccessTokenVerifier(deps: OAuthTokenDeps) {
   let keysFrom: JWK[] | null = null
   let lastReload = 0
 
+  // token → claims whose signature, typ, iss and aud were verified under the current key set.
+  // Time claims are re-checked on every use; the cache is dropped whenever the key set changes.
+  let verified = new Map<string, VerifiedAccessToken['payload']>()
+
   async function currentKeySet() {
     const keys = await deps.keys()
-    if (keys !== keysFrom) { keySet = createLocalJWKSet({ keys }); keysFrom = keys }
+    if (keys !== keysFrom) { keySet = createLocalJWKSet({ keys }); keysFrom = keys; verified = new Map() }
     return keySet!
+  }
+
+  function stillCurrent(claims: VerifiedAccessToken['payload'], at: Date): boolean {
+    const now = Math.floor(at.getTime() / 1000)
+    return typeof claims.exp === 'number' && now - CLOCK_TOLERANCE_SEC < claims.exp
+      && (typeof claims.nbf !== 'number' || now + CLOCK_TOLERANCE_SEC >= claims.nbf)
   }
 
   async function verifyOnce(token: string, currentDate: Date) {
@@ -47,8 +60,16 @@ export function createAccessTokenVerifier(deps: OAuthTokenDeps) {
   }
 
   async function verify(token: string, at: Date = deps.clock.now()) {
+    await currentKeySet()
+    const hit = verified.get(token)
+    if (hit && stillCurrent(hit, at)) return hit
     try {
-      return (await verifyOnce(token, at)).payload as VerifiedAccessToken['payload']
+      const claims = (await verifyOnce(token, at)).payload as VerifiedAccessToken['payload']
+      if (stillCurrent(claims, at)) {
+        if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!)
+        verified.set(token, claims)
+      }
+      return claims
     } catch (e) {
       const now = Date.now()
       if (e instanceof joseErrors.JWKSNoMatchingKey && now - lastReload > RELOAD_EVERY_MS) {
