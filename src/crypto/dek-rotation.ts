@@ -24,6 +24,12 @@ export interface DekRotationDeps {
   /** Wait this long after retiring a DEK before deleting it (default 5 × the envelope's current-key TTL). */
   graceMs?: number
   onProgress?: (p: { table: string; column: string; done: number }) => void
+  /**
+   * Delete retired DEKs no registered column uses (past the grace period). Off by
+   * default: a column nobody registered would become unreadable, so the caller
+   * confirms that every encrypted column of the owner is in the registry.
+   */
+  deleteRetired?: boolean
 }
 
 export interface DekRotationResult { from: number | null; to: number; reencrypted: number; deleted: number[]; pending: number[] }
@@ -48,7 +54,7 @@ export async function finishDekRotation(deps: DekRotationDeps, orgId: string, su
     if (dek.state !== 'retired') continue
     let used = 0
     for (const c of columns) used += await countUnderVersion(deps.db, c, orgId, subjectId, dek.version)
-    if (used === 0 && dek.retired_at !== null && now - dek.retired_at >= grace) {
+    if (deps.deleteRetired && used === 0 && dek.retired_at !== null && now - dek.retired_at >= grace) {
       await deleteDek(deps.db, orgId, subjectId, dek.version)
       deleted.push(dek.version)
     } else {

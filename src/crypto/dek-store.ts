@@ -61,3 +61,10 @@ export async function rewrapDekRow(db: DbOrTrx, id: string, fromKek: string, toK
     .where('id', '=', id).where('kek_version', '=', fromKek).executeTakeFirst()
   return Number(r.numUpdatedRows) === 1
 }
+
+/** Organizations that have an organization-level key (DEK rotation `--all`), excluding the blind-index owner. */
+export async function listOrgKeyOwners(db: DbOrTrx): Promise<string[]> {
+  const rows = await db.selectFrom('crypto_deks').select('org_id').distinct()
+    .where('subject_id', '=', '').where('org_id', '!=', '*').orderBy('org_id').execute()
+  return rows.map((r) => r.org_id)
+}

@@ -105,7 +105,7 @@ for (const { name, skip } of await testDialects()) {
       }
     }
     const before = await db.selectFrom('rotation_rows').selectAll().where('org_id', '=', orgA).orderBy('id').executeTakeFirstOrThrow()
-    const deps = { db: f.storage.db, envelope: f.envelope, registry, clock: f.clock, batchSize: 4 }
+    const deps = { db: f.storage.db, envelope: f.envelope, registry, clock: f.clock, batchSize: 4, deleteRetired: true }
     const r = await rotateOwnerDek(deps, orgA)
     assert.deepEqual([r.from, r.to, r.reencrypted], [1, 2, 25])
     assert.deepEqual(r.pending, [1], 'the old key waits out the grace period (other processes may still hold it as current)')
@@ -115,6 +115,7 @@ for (const { name, skip } of await testDialects()) {
       assert.match(await f.envelope.decryptText(ctx(row.org_id, row.id), row.secret), /^s\d+$/)
     }
     f.clock.advance(6 * MINUTE)
+    assert.deepEqual((await finishDekRotation({ ...deps, deleteRetired: false }, orgA)).deleted, [], 'never deleted without the caller confirming')
     assert.deepEqual((await finishDekRotation(deps, orgA)).deleted, [1])
     const other = await createEnvelope({ db: f.storage.db, provider: f.provider, clock: f.clock })
     for (const row of rows.filter((x) => x.org_id === orgA)) assert.match(await other.decryptText(ctx(orgA, row.id), row.secret), /^s\d+$/)
