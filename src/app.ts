@@ -128,7 +128,11 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const audit: AuditRecorder = auditService.recorder
   // Step-up (fresh second factor) for sensitive actions of session users; API keys are exempt.
   const stepUp = createStepUp({ clock })
-  const keys = createKeyService({ db, pepper, clock, audit, policy: keyPolicy, stepUp: stepUp.require })
+  const keys = createKeyService({
+    db, pepper, clock, audit, policy: keyPolicy, stepUp: stepUp.require,
+    // `monitoring` is built below; this runs only on a request, after boot.
+    onReinstated: (keyId) => monitoring.enforcement.markReinstated(keyId),
+  })
   const leakedKeys = createLeakedKeyService({ db, pepper, clock, audit })
 
   const queue = new SqlQueue(db, {

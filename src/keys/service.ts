@@ -49,6 +49,8 @@ export interface KeyServiceDeps {
   policy: OrgKeyPolicyStore
   /** users/ `requireStepUp`: a session user must have proven a second factor recently to mint secrets. */
   stepUp?: (principal: Principal) => unknown | Promise<unknown>
+  /** monitoring/ drops its in-memory suspension and throttle for the key (enforcement.markReinstated). */
+  onReinstated?: (keyId: string) => void
 }
 
 const cannotManage = (what: string) =>
@@ -184,6 +186,7 @@ export function createKeyService(deps: KeyServiceDeps) {
     assertCanManage(principal, row, 'reinstate')
     if (row.revoked_at !== null) throw new AppError('conflict', 'This key is revoked; create a new one.')
     if (await reinstateKey(db, principal.orgId, id)) record(principal, 'key.reinstated', id, meta, { was: row.suspended_reason })
+    deps.onReinstated?.(id)
     return get(principal, id)
   }
 
