@@ -11,7 +11,8 @@ const run = promisify(execFile)
 const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname
 
 // The CLI opens storage from the environment like the server does: SQLite in a temporary data dir.
-test('user CLI: create-owner then reset-mfa, both in the audit trail', async (t) => {
+// Each CLI run boots the whole app (key provider, audit signer, OAuth keys): allow several minutes under load.
+test('user CLI: create-owner then reset-mfa, both in the audit trail', { timeout: 300_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sealpost-cli-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
   const env = { ...process.env, SEALPOST_DATA_DIR: dir, SEALPOST_LOG_LEVEL: 'silent', DATABASE_URL: '' }
