@@ -29,6 +29,9 @@ import type { KeyProvider } from './crypto/key-provider.ts'
 import { openKeyProvider } from './crypto/open-provider.ts'
 import { createEnvelope, type Envelope } from './crypto/envelope.ts'
 import { createColumnRegistry, type ColumnRegistry } from './crypto/registry.ts'
+import { messageEncryptedColumns } from './messages/table.ts'
+import { domainEncryptedColumns } from './domains/table.ts'
+import { suppressionEncryptedColumns } from './suppressions/table.ts'
 import type { TlsSetup } from './http/tls.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { createContactService, contactEncryptedColumns } from './contacts/service.ts'
@@ -121,7 +124,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const keyProvider = input.keyProvider ?? await openKeyProvider(config, { warn: (m) => bootWarnings.push(m) })
   const envelope = await createEnvelope({ db, provider: keyProvider, clock })
   const cryptoColumns = createColumnRegistry()
-  cryptoColumns.register(...contactEncryptedColumns)
+  cryptoColumns.register(...contactEncryptedColumns, ...messageEncryptedColumns, ...domainEncryptedColumns, ...suppressionEncryptedColumns)
   const contacts = createContactService({ db, envelope, clock })
   // Audit: batched, hash-chained; the signing key is sealed by the envelope (key provider).
   const auditService = await setupAudit({ config, db, clock, cipher: envelope, onError: (what, err) => http.log.warn({ err }, what) })

@@ -24,3 +24,6 @@ export interface DomainTables {
 }
 
 export type DomainRow = Selectable<DomainsTable>
+
+/** Columns under envelope encryption, for data-key rotation (crypto/registry.ts). */
+export const domainEncryptedColumns = [{ table: 'domains', column: 'dkim_private_key', idColumn: 'id', orgColumn: 'org_id' }]

@@ -57,3 +57,11 @@ export interface MessageTables {
 }
 
 export type MessageRow = Selectable<MessagesTable>
+
+/** Columns under envelope encryption, for data-key rotation (crypto/registry.ts). */
+export const messageEncryptedColumns = [
+  { table: 'messages', column: 'subject', idColumn: 'id', orgColumn: 'org_id' },
+  { table: 'messages', column: 'recipients', idColumn: 'id', orgColumn: 'org_id' },
+  { table: 'messages', column: 'content', idColumn: 'id', orgColumn: 'org_id' },
+  { table: 'message_events', column: 'detail', idColumn: 'id', orgColumn: 'org_id' },
+]

@@ -22,7 +22,7 @@ export interface BootstrapDeps {
 }
 
 /** Keys a fresh install needs to send: the live one delivers, the test one runs in the sandbox. */
-const BOOTSTRAP_KEY_SCOPES = ['messages:send', 'messages:read', 'domains:manage', 'keys:manage', 'analytics:read'] as const
+const BOOTSTRAP_KEY_SCOPES = ['messages:send', 'messages:read', 'domains:manage', 'keys:manage', 'analytics:read', 'contacts:read', 'contacts:write', 'suppressions:manage'] as const
 
 export async function isBootstrapped(db: Db): Promise<boolean> {
   return (await countOrgs(db)) > 0

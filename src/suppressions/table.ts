@@ -20,3 +20,6 @@ export interface SuppressionTables {
 }
 
 export type SuppressionRow = Selectable<SuppressionsTable>
+
+/** Columns under envelope encryption, for data-key rotation (crypto/registry.ts). */
+export const suppressionEncryptedColumns = [{ table: 'suppressions', column: 'address', idColumn: 'id', orgColumn: 'org_id' }]

@@ -36,6 +36,23 @@ const writers: MarkerWriter[] = [
       assert.equal(r.statusCode, 200, r.body)
     },
   },
+  {
+    name: 'messages',
+    async write(h, org, marker) {
+      await h.seedDomain(org.orgId, 'markers.test')
+      const r = await h.http.inject({
+        method: 'POST', url: '/v1/messages', headers: bearer(org.liveKey),
+        payload: {
+          from: `Sender <news@markers.test>`, to: [`${marker('to')}@example.com`], cc: [`${marker('cc')}@example.org`],
+          subject: marker('subject'), text: marker('text'), html: `<p>${marker('html')}</p>`,
+          metadata: { ref: marker('meta') }, attachments: [{ filename: `${marker('file')}.txt`, content: Buffer.from(marker('attachment')).toString('base64'), content_type: 'text/plain' }],
+        },
+      })
+      assert.equal(r.statusCode, 202, r.body)
+      // A delivery outcome writes an event with recipients, and a hard bounce a suppression.
+      await h.app.messageSource.recordOutcome(org.orgId, r.json().id, { kind: 'failed', recipients: [`${marker('bounced')}@example.com`], reason: `550 ${marker('reason')}`, bounce: 'hard' }, h.clock.now().getTime())
+    },
+  },
 ]
 
 function sqliteFiles(dataDir: string): Map<string, Buffer> {
