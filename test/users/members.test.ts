@@ -55,6 +55,7 @@ for (const { name, skip } of await testDialects()) {
       const weak = await browser(h).send('POST', '/v1/invitations/accept', { token, password: 'password1234' })
       assert.equal(weak.statusCode, 400)
       const b = browser(h)
+      b.token = 'S'.repeat(43) // a stale cookie from an old session does not get in the way
       const ok = await b.send('POST', '/v1/invitations/accept', { token, password: PASSWORD, displayName: 'New Person' })
       assert.equal(ok.statusCode, 201, ok.body)
       assert.equal(ok.json().orgId, org.orgId)

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { AccessConditions } from '../../core/principal.ts'
+import { isAppError } from '../../core/errors.ts'
 import { readSessionToken } from '../cookie.ts'
 import { checkOrigin } from '../csrf.ts'
 import type { InvitationService } from '../invitations.ts'
@@ -44,7 +45,8 @@ export function memberRoutes(deps: { http: SessionHttp; members: MemberService; 
     app.post('/v1/invitations/accept', { config: { public: true, rateLimit: LOGIN_RATE_LIMIT }, schema: { body: AcceptBody } }, async (req, reply) => {
       checkOrigin(req, http.allowedOrigins)
       const body = req.body as { token: string; password?: string; displayName?: string }
-      const signedIn = readSessionToken(req.headers.cookie) ? await loadSession(http, req) : null
+      // A stale cookie, or one sent without its CSRF token, counts as not signed in (never as the user).
+      const signedIn = readSessionToken(req.headers.cookie) ? await loadSession(http, req).catch((e) => { if (isAppError(e)) return null; throw e }) : null
       const r = await invitations.accept(body.token, body, signedIn, metaOf(req))
       const result = { orgId: r.orgId, role: r.role, created: r.created }
       if (r.created && body.password) {
