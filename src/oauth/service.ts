@@ -102,8 +102,8 @@ export function createOAuth(deps: OAuthDeps) {
 
   /** Loads keys; rebuilds the provider when the published set or the active key changed. */
   async function reloadKeys(): Promise<void> {
-    const k = await keyRing.load()
-    if (keys && k.fingerprint === keys.fingerprint) return
+    const k = await keyRing.load(keys)
+    if (k === keys) return
     keys = k
     if (provider) provider = build(k)
   }

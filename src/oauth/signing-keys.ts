@@ -94,19 +94,22 @@ export function createKeyRing(deps: { db: Db; clock: Clock; atRest: AtRest; poli
     return true
   }
 
-  async function load(): Promise<LoadedKeys> {
+  /** Reads the ring; `previous` is returned as is when nothing changed (no decryption on every reload). */
+  async function load(previous?: LoadedKeys | null): Promise<LoadedKeys> {
     await deleteRemovableKeys(db, now())
     await ensure()
     const rows = await listSigningKeys(db)
     const order = { active: 0, next: 1, retired: 2 } as const
     rows.sort((a, b) => order[a.state] - order[b.state] || b.created_at - a.created_at)
+    const fingerprint = `${rows[0].kid}|${rows.map((r) => r.kid).sort().join(',')}`
+    if (previous && previous.fingerprint === fingerprint) return previous
     const privateJwks: JWK[] = []
     for (const r of rows) privateJwks.push(JSON.parse(await atRest.open('oauth_signing_keys', 'private_jwk', r.kid, r.private_jwk)))
     const activeKid = rows[0].kid
     return {
       activeKid, privateJwks,
       publicJwks: rows.map((r) => JSON.parse(r.public_jwk) as JWK),
-      fingerprint: `${activeKid}|${rows.map((r) => r.kid).sort().join(',')}`,
+      fingerprint,
     }
   }
 

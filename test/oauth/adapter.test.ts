@@ -22,16 +22,16 @@ for (const { name, skip } of await testDialects()) {
     const devices = factory('DeviceCode')
 
     await t.test('upsert then find returns the payload; ids and payload are not stored in clear', async () => {
-      await codes.upsert('code-secret-1', { grantId: 'g1', accountId: 'usr_1', scope: 'messages:read' } as any, 60)
-      assert.deepEqual(await codes.find('code-secret-1'), { grantId: 'g1', accountId: 'usr_1', scope: 'messages:read' })
+      await codes.upsert('code-secret-1', { grantId: 'grant-marker-7f3e', accountId: 'usr_marker_51c2', scope: 'messages:read' } as any, 60)
+      assert.deepEqual(await codes.find('code-secret-1'), { grantId: 'grant-marker-7f3e', accountId: 'usr_marker_51c2', scope: 'messages:read' })
       assert.equal(await codes.find('code-secret-2'), undefined)
       assert.equal(await refresh.find('code-secret-1'), undefined, 'models do not share ids')
       const dump = JSON.stringify(await h.db.selectFrom('oauth_artifacts').selectAll().execute())
-      for (const s of ['code-secret-1', 'usr_1', 'g1', 'messages:read']) assert.ok(!dump.includes(s), s)
+      for (const s of ['code-secret-1', 'usr_marker_51c2', 'grant-marker-7f3e', 'messages:read']) assert.ok(!dump.includes(s), s)
     })
 
     await t.test('upsert replaces', async () => {
-      await codes.upsert('code-secret-1', { grantId: 'g1', accountId: 'usr_2' } as any, 60)
+      await codes.upsert('code-secret-1', { grantId: 'grant-marker-7f3e', accountId: 'usr_2' } as any, 60)
       assert.equal((await codes.find('code-secret-1'))!.accountId, 'usr_2')
     })
 

@@ -58,6 +58,19 @@ for (const { name, skip } of await testDialects()) {
       assert.equal((await apiGet(h, '/v1/messages', rotated.access_token)).status, 401)
     })
 
+    await t.test('revoking a refresh token (RFC 7009) ends its grant', async () => {
+      const v = client.randomPKCECodeVerifier()
+      const u = client.buildAuthorizationUrl(config, {
+        redirect_uri: redirect, scope: 'messages:read', state: 's3', resource: h.api,
+        code_challenge: await client.calculatePKCECodeChallenge(v), code_challenge_method: 'S256',
+      })
+      const t3 = await client.authorizationCodeGrant(config, await authorize(h, u, user, { redirect }), { pkceCodeVerifier: v, expectedState: 's3' })
+      assert.equal((await apiGet(h, '/v1/messages', t3.access_token)).status, 200)
+      await client.tokenRevocation(config, t3.refresh_token!, { token_type_hint: 'refresh_token' })
+      await assert.rejects(client.refreshTokenGrant(config, t3.refresh_token!), isInvalidGrant)
+      assert.equal((await apiGet(h, '/v1/messages', t3.access_token)).status, 401)
+    })
+
     await t.test('nothing in the database reveals a token', async () => {
       const rows = await h.db.selectFrom('oauth_artifacts').selectAll().execute()
       const dump = JSON.stringify(rows)
