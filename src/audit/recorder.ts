@@ -36,7 +36,8 @@ const UNAUDITED = new Set(['/healthz', '/readyz', '/metrics'])
  * object and buffers it; the writer batches the database work off the request path.
  */
 export function createAuditResponseHook(writer: AuditWriter, clock: Clock): ResponseHook {
-  return (req: FastifyRequest, reply: FastifyReply) => {
+  // async: Fastify runs the next onResponse hook when this one's promise settles.
+  return async (req: FastifyRequest, reply: FastifyReply) => {
     const route = req.routeOptions?.url ?? null
     if (route && UNAUDITED.has(route)) return
     const q = req.url.indexOf('?')

@@ -15,6 +15,7 @@ import type { QueueTables } from '../queue/table.ts'
 import type { CryptoTables } from '../crypto/table.ts'
 import type { ContactTables } from '../contacts/table.ts'
 import type { AuditTables } from '../audit/table.ts'
+import type { MonitoringTables } from '../monitoring/table.ts'
 import type { LimitTables } from '../limits/table.ts'
 
-export interface Database extends OrgTables, KeyTables, OAuthTables, UserTables, DomainTables, MessageTables, SuppressionTables, QueueTables, CryptoTables, ContactTables, AuditTables, LimitTables {}
+export interface Database extends OrgTables, KeyTables, OAuthTables, UserTables, DomainTables, MessageTables, SuppressionTables, QueueTables, CryptoTables, ContactTables, AuditTables, MonitoringTables, LimitTables {}

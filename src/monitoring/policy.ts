@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto'
+import { AppError } from '../core/errors.ts'
+import type { Clock } from '../core/clock.ts'
+import type { FieldCipher } from '../crypto/cipher.ts'
+import type { Db } from '../storage/db.ts'
+import { ACTIONS, RULE_NAMES, defaultPolicy, isRuleName, type Action, type RuleName, type RulePolicy } from './rules.ts'
+
+export interface OrgPolicy {
+  rules: Record<RuleName, RulePolicy>
+  webhook: { url: string; secret: string } | null
+  emails: string[]
+}
+
+/** What the API shows: never the webhook secret. */
+export interface PolicyView {
+  rules: Record<string, RulePolicy>
+  webhook: { url: string } | null
+  emails: string[]
+}
+
+export interface PolicyInput {
+  rules?: Record<string, { actions: string[]; blockMinutes?: number; throttleMinutes?: number }>
+  webhookUrl?: string | null
+  emails?: string[]
+}
+
+const secretContext = (orgId: string) => ({ orgId, table: 'monitoring_policies', column: 'webhook_secret', rowId: orgId })
+const CACHE_MS = 30_000
+
+/**
+ * Per-organization response policy. The webhook signing secret is generated
+ * here, returned once when the webhook is set, and stored sealed by the FieldCipher.
+ */
+export function createPolicyStore(deps: { db: Db; cipher: FieldCipher; clock: Clock; allowInsecureWebhooks: boolean }) {
+  const cache = new Map<string, { at: number; policy: OrgPolicy }>()
+
+  async function get(orgId: string): Promise<OrgPolicy> {
+    const now = deps.clock.now().getTime()
+    const hit = cache.get(orgId)
+    if (hit && now - hit.at < CACHE_MS) return hit.policy
+    const row = await deps.db.selectFrom('monitoring_policies').selectAll().where('org_id', '=', orgId).executeTakeFirst()
+    const overrides = row ? (JSON.parse(row.rules) as Partial<Record<RuleName, RulePolicy>>) : {}
+    const rules = Object.fromEntries(RULE_NAMES.map((r) => [r, { ...defaultPolicy(r), ...overrides[r] }])) as Record<RuleName, RulePolicy>
+    const webhook = row?.webhook_url && row.webhook_secret
+      ? { url: row.webhook_url, secret: await deps.cipher.decryptText(secretContext(orgId), row.webhook_secret) }
+      : null
+    const policy = { rules, webhook, emails: row ? (JSON.parse(row.emails) as string[]) : [] }
+    cache.set(orgId, { at: now, policy })
+    return policy
+  }
+
+  function validate(input: PolicyInput) {
+    for (const [rule, p] of Object.entries(input.rules ?? {})) {
+      if (!isRuleName(rule)) throw new AppError('invalid_request', `Unknown rule "${rule}".`, { details: { rules: RULE_NAMES } })
+      for (const a of p.actions) if (!(ACTIONS as readonly string[]).includes(a)) throw new AppError('invalid_request', `Unknown action "${a}".`, { details: { actions: ACTIONS } })
+    }
+    if (input.webhookUrl) {
+      let u: URL
+      try { u = new URL(input.webhookUrl) } catch { throw new AppError('invalid_request', 'webhookUrl is not a valid URL.') }
+      if (u.protocol !== 'https:' && !(deps.allowInsecureWebhooks && u.protocol === 'http:')) throw new AppError('invalid_request', 'webhookUrl must be https://.')
+      if (u.username || u.password) throw new AppError('invalid_request', 'webhookUrl must not carry credentials.')
+    }
+  }
+
+  return {
+    get,
+    /** The cached policy, even if stale (then refreshed in the background), or null: never waits. */
+    peek(orgId: string): OrgPolicy | null {
+      const hit = cache.get(orgId)
+      if (!hit || deps.clock.now().getTime() - hit.at >= CACHE_MS) void get(orgId).catch(() => {})
+      return hit?.policy ?? null
+    },
+    async view(orgId: string): Promise<PolicyView> {
+      const p = await get(orgId)
+      return { rules: p.rules, webhook: p.webhook ? { url: p.webhook.url } : null, emails: p.emails }
+    },
+    /** Returns the new webhook secret when a webhook URL was set or changed (shown once). */
+    async set(orgId: string, input: PolicyInput, by: string): Promise<{ view: PolicyView; webhookSecret: string | null }> {
+      validate(input)
+      const now = deps.clock.now().getTime()
+      const current = await deps.db.selectFrom('monitoring_policies').selectAll().where('org_id', '=', orgId).executeTakeFirst()
+      const rules: Record<string, RulePolicy> = current ? JSON.parse(current.rules) : {}
+      for (const [rule, p] of Object.entries(input.rules ?? {})) {
+        rules[rule] = { ...defaultPolicy(rule as RuleName), ...p, actions: [...new Set(p.actions)] as Action[] }
+      }
+      let webhookUrl = current?.webhook_url ?? null
+      let sealed = current?.webhook_secret ?? null
+      let webhookSecret: string | null = null
+      if (input.webhookUrl !== undefined && input.webhookUrl !== webhookUrl) {
+        webhookUrl = input.webhookUrl
+        if (webhookUrl) {
+          webhookSecret = `whsec_${randomBytes(32).toString('base64url')}`
+          sealed = await deps.cipher.encrypt(secretContext(orgId), webhookSecret)
+        } else {
+          sealed = null
+        }
+      }
+      const row = {
+        org_id: orgId, rules: JSON.stringify(rules), webhook_url: webhookUrl, webhook_secret: sealed,
+        emails: JSON.stringify(input.emails ?? (current ? JSON.parse(current.emails) : [])), updated_at: now, updated_by: by,
+      }
+      await deps.db.insertInto('monitoring_policies').values(row)
+        .onConflict((oc) => oc.column('org_id').doUpdateSet({ rules: row.rules, webhook_url: row.webhook_url, webhook_secret: row.webhook_secret, emails: row.emails, updated_at: now, updated_by: by }))
+        .execute()
+      cache.delete(orgId)
+      const view = await this.view(orgId)
+      return { view, webhookSecret }
+    },
+  }
+}
+
+export type PolicyStore = ReturnType<typeof createPolicyStore>

@@ -1,0 +1,65 @@
+import type { Kysely } from 'kysely'
+
+export async function up(db: Kysely<any>): Promise<void> {
+  await db.schema.createTable('monitoring_alerts')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('org_id', 'text')
+    .addColumn('rule', 'text', (c) => c.notNull())
+    .addColumn('severity', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('subject_type', 'text', (c) => c.notNull())
+    .addColumn('subject_id', 'text', (c) => c.notNull())
+    .addColumn('summary', 'text', (c) => c.notNull())
+    .addColumn('evidence', 'text', (c) => c.notNull())
+    .addColumn('actions', 'text', (c) => c.notNull())
+    .addColumn('count', 'integer', (c) => c.notNull())
+    .addColumn('first_seen_at', 'bigint', (c) => c.notNull())
+    .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+    .addColumn('acknowledged_at', 'bigint')
+    .addColumn('acknowledged_by', 'text')
+    .addColumn('resolved_at', 'bigint')
+    .addColumn('resolved_by', 'text')
+    .execute()
+  await db.schema.createIndex('monitoring_alerts_org').on('monitoring_alerts').columns(['org_id', 'id']).execute()
+  await db.schema.createIndex('monitoring_alerts_subject').on('monitoring_alerts').columns(['rule', 'subject_type', 'subject_id', 'status']).execute()
+
+  await db.schema.createTable('monitoring_ip_blocks')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('org_id', 'text')
+    .addColumn('ip', 'text', (c) => c.notNull())
+    .addColumn('reason', 'text', (c) => c.notNull())
+    .addColumn('alert_id', 'text')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .addColumn('lifted_at', 'bigint')
+    .addColumn('lifted_by', 'text')
+    .execute()
+  await db.schema.createIndex('monitoring_ip_blocks_active').on('monitoring_ip_blocks').columns(['expires_at', 'ip']).execute()
+
+  await db.schema.createTable('monitoring_throttles')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('org_id', 'text', (c) => c.notNull())
+    .addColumn('key_id', 'text', (c) => c.notNull())
+    .addColumn('per_minute', 'integer', (c) => c.notNull())
+    .addColumn('alert_id', 'text')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .execute()
+  await db.schema.createIndex('monitoring_throttles_active').on('monitoring_throttles').columns(['expires_at', 'key_id']).execute()
+
+  await db.schema.createTable('monitoring_policies')
+    .addColumn('org_id', 'text', (c) => c.primaryKey())
+    .addColumn('rules', 'text', (c) => c.notNull())
+    .addColumn('webhook_url', 'text')
+    .addColumn('webhook_secret', 'text')
+    .addColumn('emails', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .addColumn('updated_by', 'text')
+    .execute()
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  for (const t of ['monitoring_policies', 'monitoring_throttles', 'monitoring_ip_blocks', 'monitoring_alerts']) {
+    await db.schema.dropTable(t).execute()
+  }
+}
