@@ -80,6 +80,24 @@ const OBJECT_TYPES: ObjectType[] = [
       return (await json(as(h, org.liveKey, 'GET', '/v1/audit-events?action=key.created'), 200)).data[0].id
     },
   },
+  {
+    type: 'security alert', prefix: '/v1/alerts/', list: '/v1/alerts',
+    create: async (h, org) => (await h.app.monitoring.alerts.raise({
+      rule: 'bounce_rate_spike', severity: 'high', orgId: org.orgId, subject: { type: 'org', id: org.orgId },
+      summary: 'test', evidence: { rate: 0.5 }, at: h.clock.now().getTime(),
+    })).id,
+  },
+  {
+    type: 'ip block', prefix: '/v1/ip-blocks/', list: '/v1/ip-blocks',
+    create: async (h, org) => {
+      const ip = `192.0.2.${1 + (randomBytes(1)[0] % 250)}`
+      await h.app.monitoring.alerts.raise({
+        rule: 'key_compromise_suspected', severity: 'critical', orgId: org.orgId, subject: { type: 'org', id: org.orgId },
+        summary: 'test', evidence: {}, ip, keyId: null, at: h.clock.now().getTime(),
+      })
+      return (await json(as(h, org.liveKey, 'GET', '/v1/ip-blocks'), 200)).data.find((b: any) => b.ip === ip).id
+    },
+  },
 ]
 
 /** An id of the same shape (prefix) that no organization owns. */
