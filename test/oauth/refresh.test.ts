@@ -71,6 +71,17 @@ for (const { name, skip } of await testDialects()) {
       assert.equal((await apiGet(h, '/v1/messages', t3.access_token)).status, 401)
     })
 
+    await t.test('refresh tokens expire (14 days; the clock moves, nobody sleeps)', async () => {
+      const v = client.randomPKCECodeVerifier()
+      const u = client.buildAuthorizationUrl(config, {
+        redirect_uri: redirect, scope: 'messages:read', state: 's4', resource: h.api,
+        code_challenge: await client.calculatePKCECodeChallenge(v), code_challenge_method: 'S256',
+      })
+      const t4 = await client.authorizationCodeGrant(config, await authorize(h, u, user, { redirect }), { pkceCodeVerifier: v, expectedState: 's4' })
+      h.clock.advance(14 * 24 * 3600_000 + 60_000)
+      await assert.rejects(client.refreshTokenGrant(config, t4.refresh_token!), isInvalidGrant)
+    })
+
     await t.test('nothing in the database reveals a token', async () => {
       const rows = await h.db.selectFrom('oauth_artifacts').selectAll().execute()
       const dump = JSON.stringify(rows)
