@@ -23,6 +23,7 @@ import { createOAuthClientService } from './clients/service.ts'
 import { oauthClientRoutes } from './clients/routes.ts'
 import { findClientForProvider } from './clients/store.ts'
 import type { OAuthUsers } from './users-port.ts'
+import { ALL_SCOPES } from '../access/scopes.ts'
 
 export interface OAuthDeps {
   db: Db
@@ -147,6 +148,12 @@ export function createOAuth(deps: OAuthDeps) {
       },
       revoke: (jti) => revocations.revokeToken(jti),
     }))
+    // RFC 9728: where a client learns which authorization server issues tokens for the API.
+    app.get('/.well-known/oauth-protected-resource/v1', { config: { public: true } }, async (_req, reply) =>
+      reply.header('cache-control', 'public, max-age=3600').send({
+        resource: apiResource(), authorization_servers: [issuer()], scopes_supported: ALL_SCOPES,
+        bearer_methods_supported: ['header'], resource_signing_alg_values_supported: ['ES256'],
+      }))
     await app.register(interactionRoutes({ getProvider, users: deps.users, db, clock, audit, apiResource, orgName: deps.orgName, csrfKey: derive('csrf') }))
     await app.register(oauthClientRoutes(clients))
   }

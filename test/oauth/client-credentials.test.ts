@@ -43,6 +43,14 @@ for (const { name, skip } of await testDialects()) {
       assert.equal(r.status, 403)
     })
 
+    await t.test('protected resource metadata (RFC 9728) names this authorization server', async () => {
+      const r = await fetch(`${h.base}/.well-known/oauth-protected-resource/v1`)
+      const meta = await r.json() as any
+      assert.equal(meta.resource, h.api)
+      assert.deepEqual(meta.authorization_servers, [h.issuer])
+      assert.ok(meta.scopes_supported.includes('messages:send'))
+    })
+
     await t.test('a wrong secret is refused', async () => {
       const bad = await h.discover(created.id, created.client_secret.slice(0, -2) + 'xx')
       await assert.rejects(client.clientCredentialsGrant(bad, { scope: 'messages:read' }), (e: any) => e.status === 401 && e.cause?.[0]?.parameters?.error === 'invalid_client')
