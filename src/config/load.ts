@@ -33,7 +33,7 @@ export interface Config {
   }
   tls: { certFile?: string; keyFile?: string; minVersion: 'TLSv1.2' | 'TLSv1.3'; insecureBehindProxy: boolean; hstsMaxAge: number }
   limits: { windowSec: number; perKey: number; perOrg: number; perIp: number; authFailuresPerIp: number; quotaOrg: string; quotaKey: string; quotaPlans: string }
-  delivery: { maxAttempts: number; concurrency: number; backoffBaseMs: number; backoffMaxMs: number; leaseMs: number; pollMs: number }
+  delivery: { maxAttempts: number; concurrency: number; backoffBaseMs: number; backoffMaxMs: number; leaseMs: number; pollMs: number; domainConcurrency: number; domainRatePerMinute: number; signingThreads?: number }
   audit: { flushMs: number; flushEvents: number; syslogUrl?: string; syslogCaFile?: string }
   metrics: { token?: string; port?: number; host: string }
   monitoring: { allowPrivateWebhooks: boolean }
@@ -154,6 +154,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxAttempts: r.DELIVERY_MAX_ATTEMPTS, concurrency: r.DELIVERY_CONCURRENCY,
       backoffBaseMs: r.DELIVERY_BACKOFF_BASE_MS, backoffMaxMs: r.DELIVERY_BACKOFF_MAX_MS,
       leaseMs: r.DELIVERY_LEASE_MS, pollMs: r.DELIVERY_POLL_MS,
+      domainConcurrency: r.DELIVERY_DOMAIN_CONCURRENCY, domainRatePerMinute: r.DELIVERY_DOMAIN_RATE_PER_MINUTE,
+      signingThreads: r.DELIVERY_SIGNING_THREADS,
     },
     audit: {
       flushMs: r.AUDIT_FLUSH_MS, flushEvents: r.AUDIT_FLUSH_EVENTS, syslogUrl: r.AUDIT_SYSLOG_URL,

@@ -67,6 +67,9 @@ export const variables = {
   DELIVERY_BACKOFF_MAX_MS: { kind: 'int', default: '14400000', min: 10, description: 'Longest retry delay.' },
   DELIVERY_LEASE_MS: { kind: 'int', default: '120000', min: 1000, description: 'How long a worker owns a claimed message before another may take it.' },
   DELIVERY_POLL_MS: { kind: 'int', default: '500', min: 10, description: 'Queue poll interval when idle.' },
+  DELIVERY_DOMAIN_CONCURRENCY: { kind: 'int', default: '5', min: 1, max: 100, description: 'Per destination: SMTP connections (pool size; also per relay) and, direct to MX, messages in flight at once.' },
+  DELIVERY_DOMAIN_RATE_PER_MINUTE: { kind: 'int', default: '600', min: 1, description: 'Direct to MX: messages per minute to one recipient domain (a relay throttles on its own).' },
+  DELIVERY_SIGNING_THREADS: { kind: 'int', min: 0, max: 64, description: 'Worker threads that build and DKIM-sign messages (0: on the event loop). Defaults to CPUs - 1, at least 1, at most 4.' },
 } as const satisfies Record<string, VarSpec>
 
 export type VarName = keyof typeof variables

@@ -53,7 +53,13 @@ export type DeliveryOutcome =
 export interface MessageSource {
   /** Decrypts and assembles what the worker sends. Null if the message no longer exists (erased). */
   loadForDelivery(orgId: string, messageId: string): Promise<OutboundMessage | null>
-  /** Records an outcome for some recipients: updates status and appends an event. */
-  /** With `trx`, writes inside the caller's transaction (the worker commits job state and outcome together). */
-  recordOutcome(orgId: string, messageId: string, outcome: DeliveryOutcome, at: number, trx?: DbOrTrx): Promise<void>
+  /**
+   * Prepares what an outcome writes (status, event, suppressions) and returns a function that
+   * only writes, so the worker commits it together with the job's state in one transaction.
+   * Every decryption and encryption happens here, before that transaction: on SQLite there is
+   * one connection, and a key lookup on `db` while a transaction holds it would wait forever.
+   */
+  prepareOutcome(orgId: string, messageId: string, outcome: DeliveryOutcome, at: number): Promise<(trx: DbOrTrx) => Promise<void>>
+  /** prepareOutcome, then the writes in a transaction of their own. */
+  recordOutcome(orgId: string, messageId: string, outcome: DeliveryOutcome, at: number): Promise<void>
 }

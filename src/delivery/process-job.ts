@@ -41,9 +41,11 @@ export function createJobProcessor(deps: JobProcessorDeps) {
   /** Writes outcomes and the job state together; a lost lease rolls both back. */
   async function settle(job: ClaimedJob, outcomes: DeliveryOutcome[], next: (trx: DbOrTrx) => Promise<void>): Promise<void> {
     const at = now()
+    // Crypto first, outside the transaction (see MessageSource.prepareOutcome).
+    const writes = await Promise.all(outcomes.map((o) => source.prepareOutcome(job.orgId, job.messageId, o, at)))
     try {
       await deps.db.transaction().execute(async (trx) => {
-        for (const o of outcomes) await source.recordOutcome(job.orgId, job.messageId, o, at, trx)
+        for (const write of writes) await write(trx)
         await next(trx)
       })
     } catch (err) {

@@ -70,3 +70,9 @@ export function createDomainThrottle(opts: ThrottleOptions): DomainThrottle {
     },
   }
 }
+
+/** Through a relay there is one destination, ours or contracted: only its pool's connection cap applies. */
+export const unthrottled: DomainThrottle = {
+  tryAcquire: () => ({ ok: true, release() {} }),
+  saturated: () => [],
+}

@@ -5,7 +5,7 @@ import type { ClaimedJob, DeliveryJobQueue } from '../queue/job-queue.ts'
 import type { MessageSource } from './contract.ts'
 import type { DeliveryTransport } from './smtp-transport.ts'
 import { inlineSigner, type MessageSigner } from './signer.ts'
-import { createDomainThrottle, type DomainThrottle } from './throttle.ts'
+import { createDomainThrottle, unthrottled, type DomainThrottle } from './throttle.ts'
 import { createJobProcessor } from './process-job.ts'
 
 export interface DeliveryWorkerConfig {
@@ -17,9 +17,9 @@ export interface DeliveryWorkerConfig {
   leaseMs: number
   /** Floor of a destination pause after 421/451. */
   backoffBaseMs: number
-  /** Per destination: concurrent messages (and pooled connections). */
+  /** Per MX destination: concurrent messages (direct-to-MX only). */
   domainConcurrency?: number
-  /** Per destination: messages per minute. */
+  /** Per MX destination: messages per minute (direct-to-MX only). */
   domainRatePerMinute?: number
 }
 
@@ -47,9 +47,10 @@ export interface DeliveryWorker {
 
 export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const { queue, config, logger } = deps
-  const throttle = deps.throttle ?? createDomainThrottle({
+  // Receivers' limits apply to direct-to-MX delivery; a relay does its own throttling.
+  const throttle = deps.throttle ?? (deps.transport.mode === 'relay' ? unthrottled : createDomainThrottle({
     maxConcurrent: config.domainConcurrency ?? 5, perMinute: config.domainRatePerMinute ?? 600, clock: deps.clock,
-  })
+  }))
   const processJob = createJobProcessor({ ...deps, signer: deps.signer ?? inlineSigner, throttle })
   const inFlight = new Set<Promise<void>>()
   let running = false
@@ -80,16 +81,19 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     })
   }
 
+  // Claims go in batches: one query per quarter of the slots, not one per finished job.
+  const batch = Math.max(1, Math.floor(config.concurrency / 4))
+
   async function loop(): Promise<void> {
     while (running) {
       const free = config.concurrency - inFlight.size
-      if (free > 0) {
+      if (free >= batch || (free > 0 && inFlight.size === 0)) {
         const jobs = await claimBatch(free)
         for (const job of jobs) track(job)
-        // A full batch means more may be waiting: claim again as soon as slots free up.
-        if (jobs.length === free) { if (inFlight.size >= config.concurrency) await sleep(config.pollMs); continue }
+        if (jobs.length) continue
       }
-      if (running) await sleep(config.pollMs)
+      // Woken early by every finished job; otherwise this is the idle poll.
+      await sleep(config.pollMs)
     }
   }
 
@@ -104,7 +108,6 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       wake?.()
       await loopDone
       await Promise.all(inFlight)
-      if (!deps.signer) await inlineSigner.close()
     },
     async drain() {
       let claimed = 0

@@ -29,6 +29,8 @@ export interface HarnessOptions {
   signer?: MessageSigner
   /** Jitter: 1 = the top of each back-off window, so tests know exactly when a retry is due. */
   random?: () => number
+  /** CA the sink's certificate chains to (default: this process's test CA). */
+  extraCaPem?: string
 }
 
 export interface DeliveryHarness {
@@ -61,7 +63,7 @@ export async function deliveryHarness(opts: HarnessOptions): Promise<DeliveryHar
     })
     const transport = createSmtpTransport({
       relayUrl: opts.relay ? (opts.relayUrl ?? opts.sink.url) : undefined,
-      mxPort: opts.sink.port, extraCaPem: certs.caPem, clock, maxConnectionsPerHost: 3, timeoutMs: 10_000,
+      mxPort: opts.sink.port, extraCaPem: opts.extraCaPem ?? certs.caPem, clock, maxConnectionsPerHost: 3, timeoutMs: 10_000,
       // Every recipient domain's MX is the loopback sink.
       resolver: { resolveMx: async () => [{ exchange: 'localhost', priority: 10 }] },
     })

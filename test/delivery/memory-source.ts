@@ -12,14 +12,18 @@ export async function createTestSource(db: Db): Promise<MessageSource & { add(ms
   await sql`create table if not exists test_outcomes (seq integer, message_id text not null, outcome text not null, at bigint not null)`.execute(db)
   const messages = new Map<string, OutboundMessage>()
   let seq = 0
+  const prepareOutcome: MessageSource['prepareOutcome'] = async (_orgId, messageId, outcome, at) => async (trx: DbOrTrx) => {
+    await sql`insert into test_outcomes (seq, message_id, outcome, at) values (${seq++}, ${messageId}, ${JSON.stringify(outcome)}, ${at})`.execute(trx as Kysely<any>)
+  }
   return {
     add(msg) { messages.set(msg.id, msg) },
     async loadForDelivery(orgId, messageId) {
       const m = messages.get(messageId)
       return m && m.orgId === orgId ? m : null
     },
-    async recordOutcome(_orgId, messageId, outcome, at, trx?: DbOrTrx) {
-      await sql`insert into test_outcomes (seq, message_id, outcome, at) values (${seq++}, ${messageId}, ${JSON.stringify(outcome)}, ${at})`.execute((trx ?? db) as Kysely<any>)
+    prepareOutcome,
+    async recordOutcome(orgId, messageId, outcome, at) {
+      await db.transaction().execute(await prepareOutcome(orgId, messageId, outcome, at))
     },
     async outcomes(messageId) {
       const rows = await sql<{ message_id: string; outcome: string; at: number }>`select message_id, outcome, at from test_outcomes order by seq`.execute(db)
