@@ -13,7 +13,8 @@ export interface SigningKeys {
 
 /** Where delivery outcomes feed the suppression list (suppressions/ implements it). */
 export interface BounceSink {
-  add(orgId: string, address: string, reason: 'hard_bounce', messageId: string, db: DbOrTrx): Promise<unknown>
+  /** Encrypts now; the returned function only inserts (inside the worker's transaction). */
+  prepare(orgId: string, address: string, reason: 'hard_bounce', messageId: string): Promise<(db: DbOrTrx) => Promise<unknown>>
 }
 
 export interface MessageSourceDeps {
@@ -37,7 +38,7 @@ const mailbox = (a: { address: string; name?: string }) => (a.name ? `"${a.name}
 
 /** The delivery side of messages/: decrypts for the worker and records what happened. */
 export function createMessageSource(deps: MessageSourceDeps): MessageSource {
-  return {
+  const source: MessageSource = {
     async loadForDelivery(orgId, messageId) {
       const m = await findMessage(deps.db, orgId, messageId)
       if (!m) return null
@@ -67,7 +68,7 @@ export function createMessageSource(deps: MessageSourceDeps): MessageSource {
       }
     },
 
-    async recordOutcome(orgId, messageId, outcome: DeliveryOutcome, at, trx?: DbOrTrx) {
+    async prepareOutcome(orgId, messageId, outcome: DeliveryOutcome, at) {
       const eventId = newId('evt', at)
       const detail: Record<string, unknown> = { recipients: outcome.recipients }
       if (outcome.kind === 'delivered') detail.response = outcome.response
@@ -75,21 +76,24 @@ export function createMessageSource(deps: MessageSourceDeps): MessageSource {
       if (outcome.kind === 'failed') Object.assign(detail, { reason: outcome.reason })
       const type = outcome.kind === 'failed' && outcome.bounce === 'hard' ? 'bounced' : outcome.kind
       const encrypted = await deps.cipher.encrypt(eventCtx(orgId, eventId), JSON.stringify(detail))
-      const write = async (trx: DbOrTrx) => {
+      const suppress = outcome.kind === 'failed' && outcome.bounce === 'hard'
+        ? await Promise.all(outcome.recipients.map((r) => deps.suppressions.prepare(orgId, r, 'hard_bounce', messageId)))
+        : []
+      return async (trx: DbOrTrx) => {
         await insertEvents(trx, [{ id: eventId, org_id: orgId, message_id: messageId, type, at, detail: encrypted }])
         if (outcome.kind === 'sandboxed') return setStatus(trx, orgId, messageId, 'sandboxed', at)
         if (outcome.kind === 'deferred') return setStatus(trx, orgId, messageId, 'deferred', at)
-        if (outcome.kind === 'failed' && outcome.bounce === 'hard') {
-          for (const r of outcome.recipients) await deps.suppressions.add(orgId, r, 'hard_bounce', messageId, trx)
-        }
+        for (const insert of suppress) await insert(trx)
         const n = outcome.recipients.length
         const row = await addOutcomeCounts(trx, orgId, messageId, outcome.kind === 'delivered' ? n : 0, outcome.kind === 'failed' ? n : 0, at)
         const status = row && finalStatus(row)
         if (status) await setStatus(trx, orgId, messageId, status, at)
       }
-      // Inside the worker's transaction when given, so the job's state and this outcome commit together.
-      if (trx) await write(trx)
-      else await deps.db.transaction().execute(write)
+    },
+
+    async recordOutcome(orgId, messageId, outcome, at) {
+      await deps.db.transaction().execute(await source.prepareOutcome(orgId, messageId, outcome, at))
     },
   }
+  return source
 }

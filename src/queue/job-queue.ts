@@ -33,8 +33,9 @@ export interface ClaimOptions {
  *
  * @example
  * const [job] = await queue.claim({ limit: 1 })
+ * const write = await source.prepareOutcome(job.orgId, job.messageId, outcome, now)   // crypto outside the trx
  * await db.transaction().execute(async (trx) => {
- *   await source.recordOutcome(job.orgId, job.messageId, outcome, now, trx)
+ *   await write(trx)
  *   await queue.complete(trx, job)
  * })
  */

@@ -20,11 +20,17 @@ const view = fieldFilter({ id: true, address: { scope: 'contacts:pii', mask: mas
 export function createSuppressionService(deps: { db: Db; cipher: FieldCipher; clock: Clock; audit: AuditRecorder }) {
   const indexOf = (orgId: string, address: string) => deps.cipher.blindIndex(orgId, PURPOSE, address.toLowerCase())
 
-  async function add(orgId: string, address: string, reason: SuppressionReason, messageId: string | null = null, db: DbOrTrx = deps.db) {
+  /** Encrypts and indexes now; the returned function only inserts, so it can run inside a caller's transaction. */
+  async function prepare(orgId: string, address: string, reason: SuppressionReason, messageId: string | null = null) {
     const now = deps.clock.now().getTime()
     const id = newId('sup', now)
     const encrypted = await deps.cipher.encrypt({ orgId, table: 'suppressions', column: 'address', rowId: id }, address.toLowerCase())
-    return insertSuppression(db, { id, org_id: orgId, address_index: indexOf(orgId, address), address: encrypted, reason, message_id: messageId, created_at: now })
+    const row = { id, org_id: orgId, address_index: indexOf(orgId, address), address: encrypted, reason, message_id: messageId, created_at: now }
+    return (db: DbOrTrx) => insertSuppression(db, row)
+  }
+
+  async function add(orgId: string, address: string, reason: SuppressionReason, messageId: string | null = null) {
+    return (await prepare(orgId, address, reason, messageId))(deps.db)
   }
 
   /** The subset of `addresses` that is suppressed, lower-cased. One indexed query. */
@@ -55,7 +61,7 @@ export function createSuppressionService(deps: { db: Db; cipher: FieldCipher; cl
     deps.audit.record({ orgId: principal.orgId, actor: principal.actor, action: 'suppression.removed', target: { type: 'suppression', id } })
   }
 
-  return { add, suppressed, list, addManual, remove }
+  return { add, prepare, suppressed, list, addManual, remove }
 }
 
 export type SuppressionService = ReturnType<typeof createSuppressionService>
