@@ -3,9 +3,12 @@
  * Which SQL statements one `POST /v1/messages` runs, how many, and how long
  * they take: the app is built in-process (src/ functions, same guards and
  * settings as the benchmark) over a Kysely instance that logs every query.
- * Usage: node bench/query-profile.ts [--requests=300] [--postgres]
+ * Usage: node bench/query-profile.ts [--requests=300] [--postgres] [--cpu-profile=FILE] [--env NAME=VALUE ...]
+ * --cpu-profile writes a V8 profile of the measured requests only (read it with
+ * bench/profile-summary.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -21,7 +24,9 @@ import { bootstrap } from '../src/orgs/bootstrap.ts'
 import { messageJson } from './lib/payload.ts'
 import { DOMAIN, FROM, PG_URL, REDIS_URL, benchEnv } from './lib/sealpost.ts'
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '300' }, postgres: { type: 'boolean', default: false } } })
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '300' }, postgres: { type: 'boolean', default: false }, 'cpu-profile': { type: 'string' }, env: { type: 'string', multiple: true } } })
+/** --env NAME=VALUE overrides a setting, for what-if measurements (e.g. --env SEALPOST_QUOTA_ORG=0/0/0). */
+const overrides = Object.fromEntries((values.env ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
 const n = Number(values.requests)
 const dataDir = mkdtempSync(join(tmpdir(), 'sealpost-qprof-'))
 const schema = values.postgres ? `bench_${randomBytes(5).toString('hex')}` : null
@@ -39,7 +44,7 @@ const log = (e: LogEvent) => {
 
 try {
   if (schema) await admin(`create schema ${schema}`)
-  const config = loadConfig({ ...benchEnv(dataDir), SEALPOST_LOG_LEVEL: 'silent', ...(schema ? { DATABASE_URL: PG_URL, REDIS_URL } : {}) })
+  const config = loadConfig({ ...benchEnv(dataDir), SEALPOST_LOG_LEVEL: 'silent', ...(schema ? { DATABASE_URL: PG_URL, REDIS_URL } : {}), ...overrides })
   const db = new Kysely<Database>({ dialect: schema ? postgresDialect(PG_URL, { schema }) : sqliteDialect(join(dataDir, 'sealpost.sqlite')), log })
   await migrateToLatest(db, schema ?? undefined)
   const app = await buildApp({ config, storage: { db, dialect: schema ? 'postgres' : 'sqlite', close: () => db.destroy() }, pepper: randomBytes(32).toString('hex') })
@@ -47,18 +52,31 @@ try {
   const send = () => app.http.inject({ method: 'POST', url: '/v1/messages', headers: { 'content-type': 'application/json', authorization: `Bearer ${liveKey}` }, payload: messageJson(FROM) })
   for (let i = 0; i < 20; i++) await send() // warm-up
   recording = true
+  const session = values['cpu-profile'] ? new Session() : null
+  if (session) {
+    session.connect()
+    await session.post('Profiler.enable')
+    await session.post('Profiler.start')
+  }
   const t = performance.now()
+  const cpu0 = process.cpuUsage()
   for (let i = 0; i < n; i++) {
     const r = await send()
     if (r.statusCode !== 202) throw new Error(`${r.statusCode} ${r.body}`)
   }
   const wall = performance.now() - t
+  const cpu = process.cpuUsage(cpu0)
+  if (session) {
+    const { profile } = await session.post('Profiler.stop')
+    writeFileSync(values['cpu-profile']!, JSON.stringify(profile))
+    session.disconnect()
+  }
   recording = false
   await new Promise((r) => setTimeout(r, 1500)) // let the batched audit writer flush, then count it
   const rows = [...stats].sort((a, b) => b[1].ms - a[1].ms)
   const total = rows.reduce((x, [, s]) => x + s.count, 0)
   const totalMs = rows.reduce((x, [, s]) => x + s.ms, 0)
-  console.log(`${n} sequential requests (${schema ? 'PostgreSQL' : 'SQLite'}): ${(wall / n).toFixed(2)} ms each, ${(total / n).toFixed(1)} queries per request, ${(totalMs / n).toFixed(2)} ms of query time per request`)
+  console.log(`${n} sequential requests (${schema ? 'PostgreSQL' : 'SQLite'}): ${(wall / n).toFixed(2)} ms each (${((cpu.user + cpu.system) / 1000 / n).toFixed(2)} ms CPU), ${(total / n).toFixed(1)} queries per request, ${(totalMs / n).toFixed(2)} ms of query time per request`)
   console.log('per request   ms/request  statement')
   for (const [sql, s] of rows) console.log(`${(s.count / n).toFixed(2).padStart(11)}  ${(s.ms / n).toFixed(3).padStart(10)}  ${sql.slice(0, 160)}`)
   await app.close()

@@ -55,6 +55,7 @@ const settings = makeSettings({
 })
 const only = args.only ? args.only.split(',') : null
 const wanted = (id: string) => !only || only.some((o) => id.startsWith(o))
+const wantedGroup = (prefix: string) => !only || only.some((o) => o.startsWith(prefix) || prefix.startsWith(o))
 
 const HTTP_SCENARIOS: { id: string; label: string; start: (s: BenchSettings) => Promise<PreparedHttp> }[] = [
   { id: 'ceiling', label: 'bare Fastify (ceiling)', start: startCeiling },
@@ -101,7 +102,7 @@ async function attempt<F>(id: string, label: string, run: () => Promise<Scenario
 async function main(s: BenchSettings): Promise<BenchReport> {
   const before = loadavg()[0]
   const http = await httpPhase(s)
-  const delivery: ScenarioResult<DeliveryFigures>[] = wanted('delivery') ? await deliveryScenarios(s, attempt, wanted) : []
+  const delivery: ScenarioResult<DeliveryFigures>[] = wantedGroup('delivery') ? await deliveryScenarios(s, attempt, wanted) : []
   const base = {
     generatedAt: new Date().toISOString(),
     git: gitInfo(),

@@ -28,6 +28,8 @@ export interface DeliveryFigures {
   smtpConnections: number
   peakRssMb: number
   cpuSeconds: number
+  /** Pipeline only: messages the API reports as delivered once the worker has stopped. */
+  statusDelivered?: number
 }
 
 export interface ScenarioResult<F> {

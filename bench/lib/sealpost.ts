@@ -19,6 +19,7 @@ export type Backend = 'sqlite' | 'postgres'
 
 export interface Installation {
   env: Record<string, string>
+  orgId: string
   liveKey: string
   /** Drops what the installation created outside its data folder (the PostgreSQL schema). */
   dispose(): Promise<void>
@@ -64,8 +65,9 @@ export async function install(dataDir: string, backend: Backend, extraEnv: Recor
     const init = startNode({ script: 'src/cli/main.ts', args: ['init', '--org', 'Bench', '--domain', DOMAIN], env })
     const code = await new Promise<number | null>((r) => init.child.once('exit', r))
     const liveKey = /sp_live_[A-Za-z0-9_]+/.exec(init.output())?.[0]
-    if (code !== 0 || !liveKey) throw new Error(`init failed (${code}):\n${init.output().replace(/sp_(live|test)_\w+/g, 'sp_$1_[redacted]')}`)
-    return { env, liveKey, dispose }
+    const orgId = /\borg_[0-9a-z]{26}\b/.exec(init.output())?.[0]
+    if (code !== 0 || !liveKey || !orgId) throw new Error(`init failed (${code}):\n${init.output().replace(/sp_(live|test)_\w+/g, 'sp_$1_[redacted]')}`)
+    return { env, orgId, liveKey, dispose }
   } catch (e) {
     await dispose()
     throw e

@@ -1,16 +1,18 @@
 /**
  * Delivery: N messages to a local TLS smtp-server sink with RSA-2048 DKIM,
  * first by raw pooled nodemailer (the baseline), then through Sealpost's whole
- * pipeline (queued through the API, then claim → decrypt → DKIM → TLS → status).
+ * pipeline. Both sign with the same key: the one Sealpost generated for the
+ * sending domain (a fresh RSA-2048 key if the pipeline cannot run yet).
  */
 import { generateKeyPairSync } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startNode, type NodeProcess } from '../lib/processes.ts'
 import { selfSignedCert, type TlsFiles } from '../lib/tls.ts'
+import { DOMAIN, FROM } from '../lib/sealpost.ts'
 import type { DeliveryFigures, ScenarioResult } from '../lib/results.ts'
 import type { BenchSettings } from './settings.ts'
-import { pipelineDelivery } from './delivery-pipeline.ts'
+import { preparePipeline, runPipeline, type PreparedPipeline } from './delivery-pipeline.ts'
 
 type Attempt = <F>(id: string, label: string, run: () => Promise<ScenarioResult<F>>) => Promise<ScenarioResult<F>>
 
@@ -20,13 +22,13 @@ export interface Sink {
   port: number
   tls: TlsFiles
   proc: NodeProcess
-  /** Arms the sink for n messages; the promise resolves when they have all arrived. */
+  /** Arms the sink for n messages; `done` resolves when they have all arrived. */
   expect(n: number, timeoutMs: number): Promise<{ done: Promise<SinkDone> }>
 }
 
-export const DKIM = { domainName: 'bench.sealpost.test', keySelector: 'bench' }
-export const FROM = `Acme Billing <billing@${DKIM.domainName}>`
 export const TO = 'customer@example.test'
+const PIPELINE = { id: 'delivery-sqlite', label: 'Sealpost pipeline, SQLite' }
+const BASELINE = { id: 'delivery-baseline', label: 'raw nodemailer, pooled (baseline)' }
 
 export async function deliveryScenarios(s: BenchSettings, attempt: Attempt, wanted: (id: string) => boolean): Promise<ScenarioResult<DeliveryFigures>[]> {
   const tls = selfSignedCert(s.tmpDir)
@@ -42,9 +44,19 @@ export async function deliveryScenarios(s: BenchSettings, attempt: Attempt, want
         return { done: proc.waitForMessage<SinkDone>((m) => m.done, timeoutMs) }
       },
     }
+    let pipeline: PreparedPipeline | null = null
+    let pipelineFailure: ScenarioResult<DeliveryFigures> | null = null
+    if (wanted(PIPELINE.id)) {
+      const r = await attempt<DeliveryFigures>(PIPELINE.id, `${PIPELINE.label}: accepting ${s.deliveryMessages} messages`, async () => {
+        pipeline = await preparePipeline(s, sink, 'sqlite')
+        return { ...PIPELINE, status: 'ok' }
+      })
+      if (r.status !== 'ok') pipelineFailure = { ...r, ...PIPELINE }
+    }
     const out: ScenarioResult<DeliveryFigures>[] = []
-    if (wanted('delivery-baseline')) out.push(await attempt('delivery-baseline', 'raw nodemailer, pooled (baseline)', () => baseline(s, sink)))
-    if (wanted('delivery-sqlite')) out.push(await attempt('delivery-sqlite', 'Sealpost pipeline, SQLite', () => pipelineDelivery(s, sink, 'sqlite')))
+    if (wanted(BASELINE.id)) out.push(await attempt(BASELINE.id, BASELINE.label, () => baseline(s, sink, pipeline)))
+    if (pipeline) out.push(await attempt(PIPELINE.id, PIPELINE.label, () => runPipeline(s, sink, pipeline!, PIPELINE.id, PIPELINE.label)))
+    else if (pipelineFailure) out.push(pipelineFailure)
     return out
   } finally {
     await proc.stop()
@@ -61,32 +73,40 @@ export function figuresFrom(done: SinkDone, n: number, startedAt: number, sender
   }
 }
 
-async function baseline(s: BenchSettings, sink: Sink): Promise<ScenarioResult<DeliveryFigures>> {
-  const keyFile = join(s.tmpDir, 'dkim-baseline.pem')
-  const dkimKey = process.env.BENCH_DKIM_KEY_FILE ?? keyFile
-  if (!process.env.BENCH_DKIM_KEY_FILE) {
+async function baseline(s: BenchSettings, sink: Sink, pipeline: PreparedPipeline | null): Promise<ScenarioResult<DeliveryFigures>> {
+  const notes = ['nodemailer pool defaults (5 connections, 100 messages each), STARTTLS with certificate verification, DKIM RSA-2048, every message handed to sendMail at once']
+  let dkim = pipeline?.dkim
+  if (!dkim) {
+    const privateKeyFile = join(s.tmpDir, 'dkim-baseline.pem')
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 })
+    writeFileSync(privateKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 })
+    dkim = { domainName: DOMAIN, keySelector: 'bench', privateKeyFile }
+    notes.push('signed with a fresh RSA-2048 key: the pipeline did not run, so its domain key was not available')
+  } else {
+    notes.push(`signed with the pipeline's own domain key (${dkim.keySelector}._domainkey.${dkim.domainName})`)
   }
   const n = s.deliveryMessages
-  const { done } = await sink.expect(n, 300_000)
+  const { done } = await sink.expect(n, 240_000)
   const startedAt = Date.now()
   const sender = startNode({
-    script: 'bench/servers/nodemailer-baseline.ts', nodeArgs: s.profileArgs('nodemailer-baseline'),
-    args: [JSON.stringify({ port: sink.port, caFile: sink.tls.certFile, count: n, from: FROM, to: TO, dkim: { ...DKIM, privateKeyFile: dkimKey } })],
+    script: 'bench/servers/nodemailer-baseline.ts', nodeArgs: s.profileArgs(BASELINE.id),
+    args: [JSON.stringify({ port: sink.port, caFile: sink.tls.certFile, count: n, from: FROM, to: TO, dkim })],
   })
-  // Sample CPU and RSS just before the sender exits: poll until the sink has everything.
+  // The sender exits right after its last message: sample CPU and RSS while it lives.
   let last = { rss: 0, cpu: 0 }
-  const sampler = setInterval(() => { last = { rss: sender.peakRssMb(), cpu: sender.cpuSeconds() } }, 100)
+  const sampler = setInterval(() => { last = { rss: sender.peakRssMb(), cpu: sender.cpuSeconds() } }, 50)
   const exited = new Promise<number | null>((r) => sender.child.once('exit', r))
-  const result = await Promise.race([done, exited.then((code) => { throw new Error(`baseline sender exited (${code}) early: ${sender.output()}`) })])
-  const code = await exited
-  clearInterval(sampler)
-  if (code !== 0) throw new Error(`baseline sender failed: ${sender.output()}`)
-  const figures = figuresFrom(result as SinkDone, n, startedAt, sender)
-  return {
-    id: 'delivery-baseline', label: 'raw nodemailer, pooled (baseline)', status: 'ok',
-    figures: { ...figures, peakRssMb: Math.max(figures.peakRssMb, last.rss), cpuSeconds: Math.max(figures.cpuSeconds, last.cpu) },
-    notes: ['nodemailer pool defaults (5 connections, 100 messages each), STARTTLS with certificate verification, DKIM RSA-2048, all messages handed to sendMail at once'],
+  try {
+    const arrived = await Promise.race([done, exited.then((code) => { throw new Error(`baseline sender exited (${code}) before the sink had everything: ${sender.output()}`) })])
+    const figures = figuresFrom(arrived, n, startedAt, sender)
+    const code = await exited
+    if (code !== 0) throw new Error(`baseline sender failed: ${sender.output()}`)
+    return {
+      ...BASELINE, status: 'ok', notes,
+      figures: { ...figures, peakRssMb: Math.max(figures.peakRssMb, last.rss), cpuSeconds: Math.max(figures.cpuSeconds, last.cpu) },
+    }
+  } finally {
+    clearInterval(sampler)
+    await sender.stop()
   }
 }
