@@ -22,9 +22,18 @@ const provider: MigrationProvider = {
  */
 export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<void> {
   const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true, ...(schema ? { migrationTableSchema: schema } : {}) })
-  const { error, results } = await migrator.migrateToLatest()
-  const failed = results?.find((r) => r.status === 'Error')
-  if (error || failed) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest()
+    const failed = results?.find((r) => r.status === 'Error')
+    if (!error && !failed) return
+    // Kysely's migrator introspects every schema of the database; a schema another process drops
+    // at that moment makes the catalog query fail with 3F000/42P01. Nothing was applied (PostgreSQL
+    // runs the migrations in one transaction), so trying again is safe.
+    const code = (error as { code?: string } | undefined)?.code
+    if ((code === '3F000' || code === '42P01') && attempt < 5) {
+      await new Promise((r) => setTimeout(r, 50 * attempt))
+      continue
+    }
     throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${(error as Error)?.message ?? error}`, { cause: error })
   }
 }
