@@ -1,4 +1,7 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto'
+import { buffer } from 'node:stream/consumers'
 import MailComposer from 'nodemailer/lib/mail-composer'
+import DKIM from 'nodemailer/lib/dkim'
 import { dkimSign } from 'mailauth/lib/dkim/sign.js'
 import type { OutboundMessage } from './contract.ts'
 
@@ -10,9 +13,56 @@ export class SigningError extends Error {
 }
 
 /**
+ * Parsed RSA keys, by PEM. Parsing a PEM and signing with a fresh KeyObject costs about
+ * as much again as signing with a parsed one (OpenSSL redoes its per-key setup), so
+ * each process (signing thread) keeps the keys it has used. Bounded: oldest out first.
+ */
+const rsaKeys = new Map<string, KeyObject>()
+const MAX_CACHED_KEYS = 1000
+
+function rsaKey(pem: string): KeyObject {
+  let key = rsaKeys.get(pem)
+  if (!key) {
+    key = createPrivateKey(pem)
+    if (key.asymmetricKeyType !== 'rsa') throw new Error(`the key is ${key.asymmetricKeyType}, not rsa`)
+    if (rsaKeys.size >= MAX_CACHED_KEYS) rsaKeys.delete(rsaKeys.keys().next().value!)
+    rsaKeys.set(pem, key)
+  }
+  return key
+}
+
+/** rsa-sha256 (relaxed/relaxed) with nodemailer's signer, which takes a parsed KeyObject. */
+async function signRsa(raw: Buffer, dkim: OutboundMessage['dkim']): Promise<Buffer> {
+  const signer = new DKIM({ domainName: dkim.domainName, keySelector: dkim.keySelector, privateKey: rsaKey(dkim.privateKey) })
+  const signed = await buffer(signer.sign(raw))
+  // nodemailer leaves the message unsigned if signing fails: check instead of trusting it.
+  if (!signed.subarray(0, 32).toString('latin1').startsWith('DKIM-Signature:')) {
+    throw new SigningError(`DKIM signing for ${dkim.domainName} failed: no signature produced`)
+  }
+  return signed
+}
+
+/** ed25519-sha256 (RFC 8463) with mailauth: nodemailer's signer is RSA only. */
+async function signEd25519(raw: Buffer, dkim: OutboundMessage['dkim'], at: number): Promise<Buffer> {
+  const signed = await dkimSign(raw, {
+    canonicalization: 'relaxed/relaxed',
+    algorithm: 'ed25519-sha256',
+    signTime: new Date(at),
+    strict: true,
+    signatureData: [{ signingDomain: dkim.domainName, selector: dkim.keySelector, privateKey: dkim.privateKey }],
+    // mailauth's .d.ts wants top-level signingDomain/selector/privateKey, which its code ignores.
+  } as unknown as Parameters<typeof dkimSign>[1])
+  if (!signed.signatures || signed.errors?.length) {
+    const why = signed.errors?.map((e) => e.err?.message ?? String(e)).join('; ') || 'no signature produced'
+    throw new SigningError(`DKIM signing for ${dkim.domainName} failed: ${why}`)
+  }
+  return Buffer.concat([Buffer.from(signed.signatures, 'latin1'), raw])
+}
+
+/**
  * Builds the RFC 5322 message (Bcc never appears in it) and prepends the DKIM-Signature
- * of its domain key: rsa-sha256 or ed25519-sha256 (RFC 8463), relaxed/relaxed. mailauth
- * signs both key types (nodemailer's own signer is RSA only). Never returns unsigned mail.
+ * of its domain key: rsa-sha256 or ed25519-sha256, relaxed/relaxed. Throws rather than
+ * ever returning unsigned mail.
  */
 export async function composeSigned(msg: OutboundMessage, at: number): Promise<Buffer> {
   const raw = await new MailComposer({
@@ -28,17 +78,11 @@ export async function composeSigned(msg: OutboundMessage, at: number): Promise<B
     messageId: msg.messageIdHeader,
     date: new Date(at),
   }).compile().build()
-  const signed = await dkimSign(raw, {
-    canonicalization: 'relaxed/relaxed',
-    algorithm: msg.dkim.algorithm === 'ed25519' ? 'ed25519-sha256' : 'rsa-sha256',
-    signTime: new Date(at),
-    strict: true,
-    signatureData: [{ signingDomain: msg.dkim.domainName, selector: msg.dkim.keySelector, privateKey: msg.dkim.privateKey }],
-    // mailauth's .d.ts wants top-level signingDomain/selector/privateKey, which its code ignores.
-  } as unknown as Parameters<typeof dkimSign>[1])
-  if (!signed.signatures || signed.errors?.length) {
-    const why = signed.errors?.map((e) => e.err?.message ?? String(e)).join('; ') || 'no signature produced'
-    throw new SigningError(`DKIM signing for ${msg.dkim.domainName} failed: ${why}`)
+  try {
+    return msg.dkim.algorithm === 'ed25519' ? await signEd25519(raw, msg.dkim, at) : await signRsa(raw, msg.dkim)
+  } catch (err) {
+    if (err instanceof SigningError) throw err
+    // Names the domain, never the key material.
+    throw new SigningError(`DKIM signing for ${msg.dkim.domainName} failed: ${(err as Error).message}`, { cause: err })
   }
-  return Buffer.concat([Buffer.from(signed.signatures, 'latin1'), raw])
 }
