@@ -10,7 +10,9 @@ export async function handToProvider(provider: Provider, req: FastifyRequest, re
   const raw = req.raw as IncomingMessage & { originalUrl?: string; body?: string }
   // oidc-provider derives its endpoint URLs (and the discovery document) from originalUrl.
   raw.originalUrl = asUrl ?? raw.url
-  raw.url = raw.originalUrl!.slice(MOUNT.length) || '/'
+  // `/oauth?x` must become `/?x`, not `?x` (oidc-provider crashes on a path without its slash).
+  const rest = raw.originalUrl!.slice(MOUNT.length)
+  raw.url = rest.startsWith('/') ? rest : `/${rest}`
   // A body Fastify already read (revocation/introspection pre-check) is passed on; oidc-provider reads req.body then.
   if (body !== undefined) raw.body = body
   await callbackOf(provider)(raw, reply.raw as ServerResponse)
