@@ -1,4 +1,4 @@
-import { BoundedMap } from './bounded-map.ts'
+import { LruMap } from '../../core/lru-map.ts'
 import { newRateState, record, isSpike, type RateState } from './rate-tracker.ts'
 import type { RequestObservation, Signal } from './signal.ts'
 
@@ -21,8 +21,8 @@ type State = RateState & { reasons: Record<string, number> }
  */
 export function createAuthFailureDetector(o: AuthFailureOptions = AUTH_FAILURE_DEFAULTS) {
   const rate = { windowMs: o.windowMs, alpha: 0.2 }
-  const byIp = new BoundedMap<string, State>(200_000)
-  const byKey = new BoundedMap<string, State>(200_000)
+  const byIp = new LruMap<string, State>(200_000)
+  const byKey = new LruMap<string, State>(200_000)
   const fresh = (): State => ({ ...newRateState(), reasons: {} })
 
   function bump(s: State, obs: RequestObservation) {

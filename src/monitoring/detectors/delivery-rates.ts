@@ -1,4 +1,4 @@
-import { BoundedMap } from './bounded-map.ts'
+import { LruMap } from '../../core/lru-map.ts'
 import type { Signal } from './signal.ts'
 
 export interface DeliveryRateOptions {
@@ -22,7 +22,7 @@ interface Org { windowStart: number; sent: number; bounced: number; complained: 
 
 /** Bounce and complaint rates per organization, against their EWMA over past hours. */
 export function createDeliveryRateDetector(o: DeliveryRateOptions = DELIVERY_RATE_DEFAULTS) {
-  const orgs = new BoundedMap<string, Org>(100_000)
+  const orgs = new LruMap<string, Org>(100_000)
 
   function roll(s: Org, at: number) {
     const start = at - (at % o.windowMs)

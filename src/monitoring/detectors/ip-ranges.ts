@@ -1,4 +1,4 @@
-import { BoundedMap } from './bounded-map.ts'
+import { LruMap } from '../../core/lru-map.ts'
 import { rangeOf } from './ip-range.ts'
 import type { RequestObservation, Signal } from './signal.ts'
 
@@ -17,7 +17,7 @@ interface KeyRanges { firstSeen: number; requests: number; ranges: Map<string, n
 
 /** Per key: the IP ranges it has been used from, and when each was first seen. */
 export function createIpRangeDetector(o: IpRangeOptions = IP_RANGE_DEFAULTS) {
-  const keys = new BoundedMap<string, KeyRanges>(200_000)
+  const keys = new LruMap<string, KeyRanges>(200_000)
   return {
     observe(obs: RequestObservation): Signal[] {
       if (!obs.keyId || obs.status === 401) return []

@@ -1,4 +1,4 @@
-import { BoundedMap } from './bounded-map.ts'
+import { LruMap } from '../../core/lru-map.ts'
 import type { RequestObservation, Signal } from './signal.ts'
 
 export interface OffHoursOptions {
@@ -18,7 +18,7 @@ interface Hours { counts: number[]; total: number; firstSeen: number; lastFired:
 
 /** Activity at an hour (UTC) in which the key has almost never been used. */
 export function createOffHoursDetector(o: OffHoursOptions = OFF_HOURS_DEFAULTS) {
-  const keys = new BoundedMap<string, Hours>(200_000)
+  const keys = new LruMap<string, Hours>(200_000)
   return {
     observe(obs: RequestObservation): Signal[] {
       if (!obs.keyId || obs.status === 401) return []

@@ -1,4 +1,4 @@
-import { BoundedMap } from './bounded-map.ts'
+import { LruMap } from '../../core/lru-map.ts'
 import { newRateState, record, isSpike, type RateState } from './rate-tracker.ts'
 import { rangeOf } from './ip-range.ts'
 import type { IpRangeDetector } from './ip-ranges.ts'
@@ -32,7 +32,7 @@ const isSend = (o: RequestObservation) => o.method === 'POST' && o.status === 20
  */
 export function createVolumeDetector(ranges: IpRangeDetector, o: VolumeOptions = VOLUME_DEFAULTS) {
   const rate = { windowMs: o.windowMs, alpha: o.alpha }
-  const states = new BoundedMap<string, RateState & { ips: Set<string> }>(400_000)
+  const states = new LruMap<string, RateState & { ips: Set<string> }>(400_000)
   const fresh = () => ({ ...newRateState(), ips: new Set<string>() })
 
   function track(kind: 'request' | 'send', subject: { type: 'key' | 'org'; id: string }, obs: RequestObservation): Signal | null {

@@ -1,4 +1,8 @@
-/** A Map that forgets its least recently used entry past `max` (per-subject keys are unbounded otherwise). */
+/**
+ * A Map that forgets its least recently used entry past `max`, so per-subject
+ * state (unwrapped data keys, per-IP and per-key detector baselines) cannot grow
+ * without bound under a flood of distinct subjects.
+ */
 export class LruMap<K, V> {
   readonly #max: number
   readonly #map = new Map<K, V>()
@@ -14,6 +18,12 @@ export class LruMap<K, V> {
     this.#map.delete(key)
     this.#map.set(key, value)
     if (this.#map.size > this.#max) this.#map.delete(this.#map.keys().next().value as K)
+  }
+
+  getOrCreate(key: K, make: () => V): V {
+    let v = this.get(key)
+    if (v === undefined) { v = make(); this.set(key, v) }
+    return v
   }
 
   delete(key: K): void { this.#map.delete(key) }
