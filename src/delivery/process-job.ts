@@ -107,7 +107,7 @@ export function createJobProcessor(deps: JobProcessorDeps) {
     const slot = deps.throttle.tryAcquire(job.domain)
     if (!slot.ok) {
       logger.debug({ jobId: job.id, domain: job.domain }, 'destination throttled locally; job handed back')
-      return queue.release(job, slot.retryAt)
+      return queue.release(job, slot.retryAt).catch((err) => { if (!(err instanceof LeaseLostError)) throw err })
     }
 
     // 6.

@@ -54,8 +54,24 @@ export function createSmtpTransport(opts: SmtpTransportOptions): DeliveryTranspo
   const relay = opts.relayUrl ? new URL(opts.relayUrl) : null
   const lookupMx = createMxLookup(opts.resolver, opts.clock)
 
+  const lastUsed = new Map<string, number>()
+  const IDLE_POOL_MS = 5 * 60_000
+
+  /** Closes pools of destinations not used for a while, so one-off domains do not pile up. */
+  function evictIdle(now: number): void {
+    for (const [key, at] of lastUsed) {
+      if (now - at < IDLE_POOL_MS) continue
+      pools.get(key)?.close()
+      pools.delete(key)
+      lastUsed.delete(key)
+    }
+  }
+
   function pool(host: string, port: number, implicitTls: boolean, auth?: { user: string; pass: string }): Pool {
     const key = `${host}:${port}`
+    const now = opts.clock.now().getTime()
+    evictIdle(now)
+    lastUsed.set(key, now)
     let p = pools.get(key)
     if (!p) {
       p = nodemailer.createTransport({
