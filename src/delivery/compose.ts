@@ -3,6 +3,7 @@ import { buffer } from 'node:stream/consumers'
 import MailComposer from 'nodemailer/lib/mail-composer'
 import DKIM from 'nodemailer/lib/dkim'
 import { dkimSign } from 'mailauth/lib/dkim/sign.js'
+import { LruMap } from '../core/lru-map.ts'
 import type { OutboundMessage } from './contract.ts'
 
 export class SigningError extends Error {
@@ -15,20 +16,16 @@ export class SigningError extends Error {
 /**
  * Parsed RSA keys, by PEM. Parsing a PEM and signing with a fresh KeyObject costs about
  * as much again as signing with a parsed one (OpenSSL redoes its per-key setup), so
- * each process (signing thread) keeps the keys it has used. Bounded: oldest out first.
+ * each process (signing thread) keeps the keys it has used, least recently used out first.
  */
-const rsaKeys = new Map<string, KeyObject>()
-const MAX_CACHED_KEYS = 1000
+const rsaKeys = new LruMap<string, KeyObject>(1000)
 
 function rsaKey(pem: string): KeyObject {
-  let key = rsaKeys.get(pem)
-  if (!key) {
-    key = createPrivateKey(pem)
+  return rsaKeys.getOrCreate(pem, () => {
+    const key = createPrivateKey(pem)
     if (key.asymmetricKeyType !== 'rsa') throw new Error(`the key is ${key.asymmetricKeyType}, not rsa`)
-    if (rsaKeys.size >= MAX_CACHED_KEYS) rsaKeys.delete(rsaKeys.keys().next().value!)
-    rsaKeys.set(pem, key)
-  }
-  return key
+    return key
+  })
 }
 
 /** rsa-sha256 (relaxed/relaxed) with nodemailer's signer, which takes a parsed KeyObject. */
