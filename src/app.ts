@@ -125,12 +125,12 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const envelope = await createEnvelope({ db, provider: keyProvider, clock })
   const cryptoColumns = createColumnRegistry()
   cryptoColumns.register(...contactEncryptedColumns, ...messageEncryptedColumns, ...domainEncryptedColumns, ...suppressionEncryptedColumns)
-  const contacts = createContactService({ db, envelope, clock })
-  // Audit: batched, hash-chained; the signing key is sealed by the envelope (key provider).
-  const auditService = await setupAudit({ config, db, clock, cipher: envelope, onError: (what, err) => http.log.warn({ err }, what) })
-  const audit: AuditRecorder = auditService.recorder
-  // Step-up (fresh second factor) for sensitive actions of session users; API keys are exempt.
+  // Step-up (fresh second factor) for sensitive actions of session users (key changes, data exports); API keys are exempt.
   const stepUp = createStepUp({ clock })
+  const contacts = createContactService({ db, envelope, clock, stepUp: stepUp.require })
+  // Audit: batched, hash-chained; the signing key is sealed by the envelope (key provider).
+  const auditService = await setupAudit({ config, db, clock, cipher: envelope, stepUp: stepUp.require, onError: (what, err) => http.log.warn({ err }, what) })
+  const audit: AuditRecorder = auditService.recorder
   const keys = createKeyService({
     db, pepper, clock, audit, policy: keyPolicy, stepUp: stepUp.require,
     // `monitoring` is built below; this runs only on a request, after boot.

@@ -32,6 +32,8 @@ export interface AuditServiceDeps {
   writer?: Partial<AuditWriterOptions>
   /** SIEM streaming: every flushed batch is handed to it. */
   forwarder?: SyslogForwarder | null
+  /** Step-up (users/step-up.ts): a session user exporting the log needs a fresh second factor. */
+  stepUp?: (principal: Principal) => void
   /** Where background failures (flush, SIEM) are reported; never thrown at a caller. */
   onError?: (what: string, err: unknown) => void
 }
@@ -44,6 +46,20 @@ export function createAuditService(deps: AuditServiceDeps): AuditService {
   const recorder = createAuditRecorder(writer, clock)
   const retention = createRetentionPolicies({ db, clock })
 
+  async function* exportGenerator(p: Principal, f: AuditFilter & { timeFormat?: 'iso' | 'us' }, meta: { ip?: string; requestId?: string }): AsyncGenerator<string> {
+    recorder.record({ orgId: p.orgId, actor: p.actor, action: 'audit.exported', details: { filter: { ...f } }, ip: meta.ip, requestId: meta.requestId })
+    let after = 0
+    for (;;) {
+      const rows = await selectEvents(db, p.orgId, f, { afterSeq: after, limit: 500, order: 'asc' })
+      for (const r of rows) {
+        const v = toView(r)
+        yield JSON.stringify(f.timeFormat === 'us' ? { ...v, timestamp: usTimestamp(v.timestamp) } : v) + '\n'
+      }
+      if (rows.length < 500) return
+      after = Number(rows[rows.length - 1].seq)
+    }
+  }
+
   return {
     recorder,
     responseHook: createAuditResponseHook(writer, clock),
@@ -55,18 +71,10 @@ export function createAuditService(deps: AuditServiceDeps): AuditService {
       const page = rows.slice(0, limit)
       return { data: page.map(toView), nextCursor: rows.length > limit ? encodeCursor(Number(page[page.length - 1].seq)) : null }
     },
-    async *exportLines(p, f, meta) {
-      recorder.record({ orgId: p.orgId, actor: p.actor, action: 'audit.exported', details: { filter: { ...f } }, ip: meta.ip, requestId: meta.requestId })
-      let after = 0
-      for (;;) {
-        const rows = await selectEvents(db, p.orgId, f, { afterSeq: after, limit: 500, order: 'asc' })
-        for (const r of rows) {
-          const v = toView(r)
-          yield JSON.stringify(f.timeFormat === 'us' ? { ...v, timestamp: usTimestamp(v.timestamp) } : v) + '\n'
-        }
-        if (rows.length < 500) return
-        after = Number(rows[rows.length - 1].seq)
-      }
+    exportLines(p, f, meta) {
+      // Checked now, before the response starts streaming, not at the first read of the generator.
+      deps.stepUp?.(p)
+      return exportGenerator(p, f, meta)
     },
     async setRetention(p, input, meta) {
       const before = await retention.get(p.orgId)

@@ -28,7 +28,11 @@ export const contactEncryptedColumns: EncryptedColumn[] = PII_COLUMNS.map((colum
   table: 'contacts', column, idColumn: 'id', orgColumn: 'org_id', subjectColumn: 'id',
 }))
 
-export interface ContactDeps { db: Db; envelope: Envelope; clock: Clock }
+export interface ContactDeps {
+  db: Db; envelope: Envelope; clock: Clock
+  /** Step-up (users/step-up.ts): a session user exporting personal data needs a fresh second factor. */
+  stepUp?: (principal: Principal) => void
+}
 
 interface Plain { email: string; first_name: string | null; last_name: string | null; attributes: Record<string, string> | null }
 
@@ -147,6 +151,8 @@ export function createContactService(deps: ContactDeps) {
 
   /** Everything stored about the contact, in clear, machine-readable (requires contacts:pii). */
   async function exportContact(principal: Principal, id: string) {
+    // Before the lookup: a stale session learns nothing, not even whether the contact exists.
+    deps.stepUp?.(principal)
     const contact = await decryptRow(await load(principal.orgId, id))
     return {
       format: 'sealpost.contact-export.v1',
