@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
+import { isPostgres } from './dialects.ts'
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration'
 import { readdir } from 'node:fs/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -21,6 +22,9 @@ const provider: MigrationProvider = {
  * Kysely looks for its lock table in every schema and trips over another test's.
  */
 export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<void> {
+  // No schema given (DATABASE_URL alone, search_path in its options or the role's default):
+  // pin Kysely's tables to the schema this connection writes to, not any schema that has them.
+  schema ??= isPostgres(db) ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined
   const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true, ...(schema ? { migrationTableSchema: schema } : {}) })
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest()
