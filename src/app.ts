@@ -152,6 +152,9 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     onError: (what, err) => http.log.warn({ err }, what),
   })
   const limits = createLimits({ config, db, clock })
+  // Before serving: a request that arrives while Redis connects would be counted per process.
+  const limitsWarning = await limits.ready()
+  if (limitsWarning) bootWarnings.push(limitsWarning)
   const quota: SendQuota = limits.quotas
   const suppressions = createSuppressionService({ db, cipher: envelope, clock, audit })
   const unsubscribeTokens = createUnsubscribeTokens(pepper)

@@ -8,7 +8,7 @@ import type { Config } from '../config/load.ts'
 import type { Clock } from '../core/clock.ts'
 import type { Db } from '../storage/db.ts'
 import type { RequestHook } from '../http/pipeline.ts'
-import { openRedis } from './redis.ts'
+import { openRedis, redisReady } from './redis.ts'
 import { createRateLimiter, type RateLimiter } from './rate-limiter.ts'
 import { createRateLimitHook, guardAuthentication } from './rate-limit-hook.ts'
 import { parseQuotaConfig } from './plans.ts'
@@ -23,6 +23,11 @@ export interface Limits {
   /** Wraps `steps.authenticate` so repeated failures from one IP get 429. */
   guardAuthentication(authenticate: RequestHook): RequestHook
   quotas: SendQuotas
+  /**
+   * Resolves once Redis (if any) is connected, or after `timeoutMs` with a warning:
+   * until then the limiter would fall back to per-process counting.
+   */
+  ready(timeoutMs?: number): Promise<string | null>
   close(): Promise<void>
 }
 
@@ -38,6 +43,12 @@ export function createLimits(deps: { config: Config; db: Db; clock: Clock; redis
     rateLimit: createRateLimitHook(limiter),
     guardAuthentication: (authenticate) => guardAuthentication(authenticate, limiter),
     quotas: createSendQuotas({ db: deps.db, clock: deps.clock, store, defaults, plans }),
+    async ready(timeoutMs = 5000) {
+      if (!redis) return null
+      try { await redisReady(redis, timeoutMs); return null } catch {
+        return `REDIS_URL is set but Redis did not answer within ${timeoutMs} ms: rate limits count per process and sends are refused (503) until it does`
+      }
+    },
     async close() { if (ownRedis) await ownRedis.quit().catch(() => ownRedis.disconnect()) },
   }
 }

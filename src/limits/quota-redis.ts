@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import { AppError } from '../core/errors.ts'
 import type { QuotaStore } from './quota-store.ts'
 
 /**
@@ -31,7 +32,12 @@ export function createRedisQuotaStore(redis: Redis, prefix = 'sp:q'): QuotaStore
     async reserve(orgId, counters, count, now) {
       const keys = counters.map((c) => keyOf(orgId, c))
       const args = counters.flatMap((c) => [c.limit, c.resetAt - now + 60_000])
-      const [i, used] = await client.spQuotaReserve(keys.length, ...keys, count, ...args)
+      let result: [number, number]
+      try { result = await client.spQuotaReserve(keys.length, ...keys, count, ...args) } catch (e) {
+        // Fail closed: without the shared counter nothing can be sent within the quota.
+        throw new AppError('unavailable', 'Sending quotas cannot be checked right now; nothing was sent. Retry shortly.', { cause: e, headers: { 'retry-after': '5' } })
+      }
+      const [i, used] = result
       return i === 0 ? null : { counter: counters[i - 1], used: Number(used) }
     },
     async usage(orgId, counters) {
