@@ -1,5 +1,6 @@
 import { BUILTIN_ROLES, isBuiltinRole } from '../access/roles.ts'
 import { isScope, type Scope } from '../access/scopes.ts'
+import { conditionsWithin, narrowConditions, normalizeConditions } from '../access/narrow-conditions.ts'
 import { AppError } from '../core/errors.ts'
 import { newId } from '../core/ids.ts'
 import type { AccessConditions, Principal } from '../core/principal.ts'
@@ -101,6 +102,19 @@ export function createMemberService(deps: UsersDeps) {
     return [...new Set(scopes)] as Scope[]
   }
 
+  /**
+   * A role's ABAC conditions: checked (bad CIDR or window → 400 naming the field) and no wider than the
+   * caller's own, so a restricted admin cannot mint an unrestricted role (left out → inherited).
+   */
+  function roleConditions(p: Principal, input: AccessConditions | null | undefined): AccessConditions | null {
+    try {
+      return narrowConditions(p.conditions, normalizeConditions(input))
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'forbidden') throw new AppError('forbidden', 'A role cannot have wider access conditions than your own.', { details: e.details })
+      throw e
+    }
+  }
+
   async function assertNameFree(orgId: string, name: string, except?: string) {
     if (isBuiltinRole(name)) throw new AppError('conflict', 'That name belongs to a built-in role.')
     const other = await findCustomRoleByName(db, orgId, name)
@@ -111,9 +125,10 @@ export function createMemberService(deps: UsersDeps) {
     deps.stepUp.require(p)
     const scopes = validScopes(input.scopes)
     assertWithinCaller(p, scopes)
+    const conditions = roleConditions(p, input.conditions)
     await assertNameFree(p.orgId, input.name)
     const at = now()
-    const row = { id: newId('role', at), org_id: p.orgId, name: input.name, description: input.description ?? '', scopes: JSON.stringify(scopes), conditions: input.conditions ? JSON.stringify(input.conditions) : null, created_at: at, updated_at: at }
+    const row = { id: newId('role', at), org_id: p.orgId, name: input.name, description: input.description ?? '', scopes: JSON.stringify(scopes), conditions: conditions ? JSON.stringify(conditions) : null, created_at: at, updated_at: at }
     await insertCustomRole(db, row)
     audit(p, meta, 'role.created', { type: 'role', id: row.id }, { name: row.name, scopes })
     return toRoleView(row)
@@ -125,14 +140,19 @@ export function createMemberService(deps: UsersDeps) {
     if (!existing) throw new AppError('not_found', 'Role not found.')
     // Editing a role changes what its members hold: the caller must hold both the old and the new scopes.
     assertWithinCaller(p, JSON.parse(existing.scopes))
+    // ...and the role must be one it could have created: its current conditions no wider than the caller's.
+    if (!conditionsWithin(existing.conditions ? JSON.parse(existing.conditions) : null, p.conditions)) {
+      throw new AppError('forbidden', 'This role has wider access conditions than your own.')
+    }
     const scopes = input.scopes ? validScopes(input.scopes) : undefined
     if (scopes) assertWithinCaller(p, scopes)
+    const conditions = input.conditions !== undefined ? roleConditions(p, input.conditions) : undefined
     if (input.name !== undefined) await assertNameFree(p.orgId, input.name, id)
     const set = {
       ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(scopes ? { scopes: JSON.stringify(scopes) } : {}),
-      ...(input.conditions !== undefined ? { conditions: input.conditions ? JSON.stringify(input.conditions) : null } : {}),
+      ...(conditions !== undefined ? { conditions: conditions ? JSON.stringify(conditions) : null } : {}),
       updated_at: now(),
     }
     await updateCustomRole(db, p.orgId, id, set)
