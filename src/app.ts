@@ -53,12 +53,8 @@ import { createMessageReads } from './messages/reads.ts'
 import { createMessageSource } from './messages/source.ts'
 import { messageRoutes } from './messages/routes.ts'
 import type { BootstrapDeps } from './orgs/bootstrap.ts'
-import { readFileSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
-import { createSmtpTransport } from './delivery/smtp-transport.ts'
-import { createThreadSigner } from './delivery/signer.ts'
-import { createDeliveryWorker } from './delivery/worker.ts'
-import { systemMxResolver, type MxResolver } from './delivery/mx.ts'
+import type { MxResolver } from './delivery/mx.ts'
+import { createDeliveryRuntime } from './delivery/runtime.ts'
 import { createSuppressionService } from './suppressions/service.ts'
 import { createUnsubscribeTokens } from './suppressions/unsubscribe-token.ts'
 import { suppressionRoutes } from './suppressions/routes.ts'
@@ -66,6 +62,13 @@ import { createOAuth, type OAuth } from './oauth/service.ts'
 import { noUsers, type OAuthUsers } from './oauth/users-port.ts'
 import { listenerBaseUrl } from './oauth/listener-url.ts'
 import { findOrg } from './orgs/store.ts'
+import { assertPublicTarget, postGuarded } from './monitoring/webhook.ts'
+import type { WebhookTransport } from './webhooks/transport.ts'
+import { webhookEncryptedColumns } from './webhooks/table.ts'
+import { createWebhookOutbox } from './webhooks/outbox.ts'
+import { createWebhookService } from './webhooks/service.ts'
+import { createWebhookDispatcher } from './webhooks/dispatcher.ts'
+import { webhookRoutes } from './webhooks/routes.ts'
 
 export interface AppDeps {
   config: Config
@@ -108,7 +111,7 @@ export interface Sealpost {
   /** What `init` and first start need to create the first organization. */
   bootstrapDeps: BootstrapDeps
   /** Starts delivery workers in this process (roles `worker` and `all`). */
-  startWorkers(): { stop(): Promise<void> }
+  startWorkers(): Promise<{ stop(): Promise<void> }>
   oauth: OAuth
   close(): Promise<void>
 }
@@ -124,7 +127,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const keyProvider = input.keyProvider ?? await openKeyProvider(config, { warn: (m) => bootWarnings.push(m) })
   const envelope = await createEnvelope({ db, provider: keyProvider, clock })
   const cryptoColumns = createColumnRegistry()
-  cryptoColumns.register(...contactEncryptedColumns, ...messageEncryptedColumns, ...domainEncryptedColumns, ...suppressionEncryptedColumns)
+  cryptoColumns.register(...contactEncryptedColumns, ...messageEncryptedColumns, ...domainEncryptedColumns, ...suppressionEncryptedColumns, ...webhookEncryptedColumns)
   // Step-up (fresh second factor) for sensitive actions of session users (key changes, data exports); API keys are exempt.
   const stepUp = createStepUp({ clock })
   const contacts = createContactService({ db, envelope, clock, stepUp: stepUp.require })
@@ -170,8 +173,17 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   })
   const messages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota, suppressions })
   const messageReads = createMessageReads({ db, cipher: envelope })
+  // Customer webhooks: events go to an outbox in the outcome's transaction; the dispatcher (with the
+  // workers) signs and POSTs them through monitoring's SSRF-guarded sender (one guard for every webhook).
+  const allowPrivateWebhooks = config.webhooks.allowPrivate
+  const webhookTransport: WebhookTransport = {
+    checkTarget: (url) => assertPublicTarget(url, allowPrivateWebhooks),
+    post: (req) => postGuarded({ ...req, allowPrivate: allowPrivateWebhooks }),
+  }
+  const webhookOutbox = createWebhookOutbox({ db, cipher: envelope })
+  const webhooks = createWebhookService({ db, cipher: envelope, clock, audit, transport: webhookTransport, allowPrivate: allowPrivateWebhooks })
   const messageSource = createMessageSource({
-    db, cipher: envelope, keys: domains, suppressions,
+    db, cipher: envelope, keys: domains, suppressions, events: webhookOutbox,
     unsubscribeUrl: (orgId, messageId) => `${publicUrl}/v1/unsubscribe/${unsubscribeTokens.sign(orgId, messageId)}`,
   })
 
@@ -193,6 +205,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     suppressionRoutes({ suppressions, tokens: unsubscribeTokens, recipients: messageReads }),
     auditRoutes(auditService),
     monitoring.routes,
+    webhookRoutes(webhooks),
     oauth.routes,
   ]
 
@@ -227,21 +240,14 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     audit: auditService,
     monitoring,
     bootstrapDeps: { db, pepper, clock, createDomain: domains.create, createOwner: (orgId, email) => users.accounts.createOwner(orgId, email) },
-    startWorkers() {
-      const transport = createSmtpTransport({
-        relayUrl: config.smtp.url, mxPort: config.smtp.mxPort, heloName: config.smtp.heloName,
-        extraCaPem: config.smtp.caFile ? readFileSync(config.smtp.caFile, 'utf8') : undefined,
-        resolver: input.mxResolver ?? systemMxResolver, clock, maxConnectionsPerHost: 5,
-      })
-      // DKIM signing is CPU-bound: keep it off the event loop that serves SMTP and the API.
-      const signer = createThreadSigner(Math.max(1, availableParallelism() - 1))
-      const worker = createDeliveryWorker({
-        db, queue, source: messageSource, transport, clock, logger: http.log, signer,
-        config: { concurrency: config.delivery.concurrency, pollMs: config.delivery.pollMs, leaseMs: config.delivery.leaseMs, backoffBaseMs: config.delivery.backoffBaseMs },
-      })
-      worker.start()
+    async startWorkers() {
+      // Transport (relay or MX, TLS policy), DKIM signing threads and the worker, from Config.
+      const delivery = await createDeliveryRuntime({ config, db, queue, source: messageSource, clock, logger: http.log, resolver: input.mxResolver })
+      const webhookDispatcher = createWebhookDispatcher({ db, cipher: envelope, clock, transport: webhookTransport, logger: http.log, config: { pollMs: config.delivery.pollMs } })
+      delivery.worker.start()
+      webhookDispatcher.start()
       return {
-        async stop() { await worker.stop(); await signer.close(); await transport.close() },
+        async stop() { await webhookDispatcher.stop(); await delivery.close() },
       }
     },
     users,

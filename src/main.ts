@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     }
   }
   if (role === 'worker' || role === 'all') {
-    const workers = app.startWorkers()
+    const workers = await app.startWorkers()
     stops.push(() => workers.stop())
     log.info('delivery workers started')
   }

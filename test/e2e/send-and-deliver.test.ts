@@ -38,7 +38,7 @@ async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> 
   }
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs
   for (;;) {
     const v = await fn()
@@ -53,7 +53,7 @@ const finalStatus = (s: ServerProcess, key: string, id: string, accept: string[]
   waitFor(`message ${id} to reach ${accept.join('/')}`, async () => { const m = await statusOf(s, key, id); return accept.includes(m.status) && m })
 
 for (const { name, skip } of await testDialects()) {
-  test(`${name}: send over HTTPS, deliver over TLS, DKIM verifies`, { skip, timeout: 120_000 }, async (t) => {
+  test(`${name}: send over HTTPS, deliver over TLS, DKIM verifies`, { skip, timeout: 300_000 }, async (t) => {
     const certs = await testCerts()
     const dataDir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-'))
     const db = name === 'postgres' ? await freshDatabase() : null
@@ -143,7 +143,7 @@ for (const { name, skip } of await testDialects()) {
     })
   })
 
-  test(`${name}: a relay without STARTTLS or limited to TLS 1.0/1.1 receives nothing`, { skip, timeout: 120_000 }, async (t) => {
+  test(`${name}: a relay without STARTTLS or limited to TLS 1.0/1.1 receives nothing`, { skip, timeout: 300_000 }, async (t) => {
     const certs = await testCerts()
     for (const [label, sinkOpts, reason] of [
       ['no STARTTLS', { tls: 'none' as const }, /STARTTLS|TLS/i],
