@@ -62,6 +62,7 @@ import { createOAuth, type OAuth } from './oauth/service.ts'
 import { noUsers, type OAuthUsers } from './oauth/users-port.ts'
 import { listenerBaseUrl } from './oauth/listener-url.ts'
 import { findOrg } from './orgs/store.ts'
+import { createMaintenance, maintenanceTasks, type Maintenance } from './app-maintenance.ts'
 import { assertPublicTarget, postGuarded } from './monitoring/webhook.ts'
 import type { WebhookTransport } from './webhooks/transport.ts'
 import { webhookEncryptedColumns } from './webhooks/table.ts'
@@ -88,6 +89,8 @@ export interface AppDeps {
   mailSender?: MailSender
   /** Users for the OAuth login pages (default: none can sign in there). */
   oauthUsers?: OAuthUsers
+  /** Housekeeping interval in the worker role (default 15 min; 0 disables the timer, tests call maintenance.tick()). */
+  maintenanceEveryMs?: number
 }
 
 export interface Sealpost {
@@ -112,6 +115,8 @@ export interface Sealpost {
   bootstrapDeps: BootstrapDeps
   /** Starts delivery workers in this process (roles `worker` and `all`). */
   startWorkers(): Promise<{ stop(): Promise<void> }>
+  /** Housekeeping (sessions, throttle counters, audit retention, idempotency keys, delivery pauses); startWorkers runs it on a timer. */
+  maintenance: Maintenance
   oauth: OAuth
   close(): Promise<void>
 }
@@ -228,6 +233,10 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   })
 
   for (const w of bootWarnings) http.log.warn(w)
+  const maintenance = createMaintenance({
+    tasks: maintenanceTasks({ db, clock, users, audit: auditService, queue, log: http.log }),
+    everyMs: input.maintenanceEveryMs, log: http.log,
+  })
 
   return {
     http,
@@ -246,14 +255,17 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
       const webhookDispatcher = createWebhookDispatcher({ db, cipher: envelope, clock, transport: webhookTransport, logger: http.log, config: { pollMs: config.delivery.pollMs } })
       delivery.worker.start()
       webhookDispatcher.start()
+      maintenance.start()
       return {
-        async stop() { await webhookDispatcher.stop(); await delivery.close() },
+        async stop() { await maintenance.stop(); await webhookDispatcher.stop(); await delivery.close() },
       }
     },
+    maintenance,
     users,
     systemMail,
     oauth,
     async close() {
+      await maintenance.stop()
       oauth.close()
       await http.close()
       // After the listener: in-flight requests have been audited; flush and sign what is buffered.

@@ -41,3 +41,12 @@ export async function saveResponse(db: DbOrTrx, orgId: string, key: string, hash
     created_at: now, expires_at: now + IDEMPOTENCY_TTL_MS,
   }).execute()
 }
+
+/**
+ * Housekeeping (app-maintenance.ts): drops every organization's keys past their 24 h. Cross-tenant on
+ * purpose: it reads nothing, and lookups already ignore expired rows, so this only bounds the table.
+ */
+export async function pruneIdempotencyKeys(db: DbOrTrx, now: number): Promise<number> {
+  const r = await db.deleteFrom('idempotency_keys').where('expires_at', '<=', now).executeTakeFirst()
+  return Number(r.numDeletedRows)
+}

@@ -153,6 +153,12 @@ export class SqlQueue implements DeliveryJobQueue {
       .execute()
   }
 
+  /** Housekeeping (app-maintenance.ts): pauses that have ended no longer hold anything back. */
+  async pruneExpiredPauses(): Promise<number> {
+    const r = await this.#db.deleteFrom('delivery_domain_pauses').where('paused_until', '<=', this.#now()).executeTakeFirst()
+    return Number(r.numDeletedRows)
+  }
+
   async stats(): Promise<{ ready: number; leased: number; oldestReadyAgeMs: number | null }> {
     const now = this.#now()
     const row = await this.#db.selectFrom('delivery_jobs')
