@@ -22,6 +22,7 @@ import { makeSettings, PROFILE_DIR, WINDOWS_FILE, type BenchSettings, type Prepa
 import { startCeiling } from './scenarios/ceiling.ts'
 import { startSendApi } from './scenarios/send-api.ts'
 import { deliveryScenarios } from './scenarios/delivery.ts'
+import { serverNodeFlags } from './lib/sealpost.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -108,7 +109,7 @@ async function main(s: BenchSettings): Promise<BenchReport> {
     git: gitInfo(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? '?', memoryMb: Math.round(totalmem() / 2 ** 20), node: process.versions.node, platform: `${process.platform}-${process.arch}` },
     loadAverage: { before: round1(before), after: round1(loadavg()[0]) },
-    settings: { durationS: s.durationS, warmupS: s.warmupS, connections: s.connections, rounds: s.rounds, halfRounds: s.halfRounds, deliveryMessages: s.deliveryMessages },
+    settings: { durationS: s.durationS, warmupS: s.warmupS, connections: s.connections, rounds: s.rounds, halfRounds: s.halfRounds, deliveryMessages: s.deliveryMessages, serverNodeFlags: serverNodeFlags() },
     http, delivery,
     elapsedS: Math.round((Date.now() - started) / 1000),
   }

@@ -57,6 +57,7 @@ export function renderReport(r: BenchReport): string {
       `load average ${r.loadAverage.before} before, ${r.loadAverage.after} after`,
     `HTTP: ${r.settings.connections} connections, best of ${r.settings.rounds} interleaved ${r.settings.durationS} s rounds after ${r.settings.warmupS} s warm-up; ` +
       `p99 @ ½ rate: best of ${r.settings.halfRounds}; delivery: ${r.settings.deliveryMessages} messages; run took ${r.elapsedS} s`,
+    `Sealpost started as \`node ${[...r.settings.serverNodeFlags, 'src/main.ts'].join(' ')}\` (the flags of \`npm start\`)`,
     '',
     httpTable(r.http, ceiling),
     '',

@@ -54,7 +54,7 @@ export interface BenchReport {
   generatedAt: string
   git: { commit: string; dirty: boolean }
   machine: { cpus: number; cpuModel: string; memoryMb: number; node: string; platform: string }
-  settings: { durationS: number; warmupS: number; connections: number; rounds: number; halfRounds: number; deliveryMessages: number }
+  settings: { durationS: number; warmupS: number; connections: number; rounds: number; halfRounds: number; deliveryMessages: number; serverNodeFlags: string[] }
   /** 1-minute load average before and after: a busy machine makes every figure lower. */
   loadAverage: { before: number; after: number }
   http: ScenarioResult<HttpFigures>[]

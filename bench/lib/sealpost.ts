@@ -3,7 +3,7 @@
  * folder (keys are printed once; we read the live one from that output), then
  * `node src/main.ts --role ...` with environment variables.
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
@@ -76,10 +76,21 @@ export async function install(dataDir: string, backend: Backend, extraEnv: Recor
 
 export interface RunningServer { proc: NodeProcess; baseUrl: string }
 
-/** `node src/main.ts --role <role>`; for roles with an API, waits until /healthz answers. */
+/**
+ * The Node flags `npm start` passes (`"start": "node <flags> src/main.ts"` in package.json),
+ * plus BENCH_SERVER_NODE_ARGS for what-if runs (e.g. `--max-semi-space-size=8`).
+ */
+export function serverNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts?: { start?: string } }
+  const words = (pkg.scripts?.start ?? '').split(/\s+/)
+  const flags = words[0] === 'node' ? words.slice(1, words.findIndex((w) => w.endsWith('main.ts'))) : []
+  return [...flags.filter((f) => f.startsWith('--')), ...(process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])]
+}
+
+/** `node <npm start's flags> src/main.ts --role <role>`; for roles with an API, waits until /healthz answers. */
 export async function startSealpost(inst: Installation, role: 'api' | 'worker' | 'all', nodeArgs: string[] = []): Promise<RunningServer> {
   const port = await freePort()
-  const proc = startNode({ script: 'src/main.ts', args: ['--role', role], env: { ...inst.env, SEALPOST_PORT: String(port) }, nodeArgs })
+  const proc = startNode({ script: 'src/main.ts', args: ['--role', role], env: { ...inst.env, SEALPOST_PORT: String(port) }, nodeArgs: [...serverNodeFlags(), ...nodeArgs] })
   const baseUrl = `http://127.0.0.1:${port}`
   try {
     if (role !== 'worker') await waitForHttp(`${baseUrl}/healthz`, proc)
