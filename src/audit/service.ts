@@ -22,6 +22,8 @@ export interface AuditService {
   setRetention(p: Principal, input: { preset?: string; days?: number }, meta: { ip?: string; requestId?: string }): Promise<RetentionSetting>
   verify(opts?: { chainId?: string }): Promise<VerifyResult>
   purgeExpired(): ReturnType<typeof purgeExpired>
+  /** Applies retention periodically (worker role); failures go to onError. */
+  startPurgeSchedule(everyMs?: number): { stop(): void }
   close(): Promise<void>
 }
 
@@ -84,6 +86,13 @@ export function createAuditService(deps: AuditServiceDeps): AuditService {
     },
     verify: (opts) => verifyAudit(db, signer, opts),
     purgeExpired: () => purgeExpired({ db, signer, clock, policies: retention }),
+    startPurgeSchedule(everyMs = 3_600_000) {
+      const timer = setInterval(() => {
+        purgeExpired({ db, signer, clock, policies: retention }).catch((err) => deps.onError?.('audit: retention purge failed', err))
+      }, everyMs)
+      timer.unref()
+      return { stop: () => clearInterval(timer) }
+    },
     forwarder,
     async close() {
       await writer.close()
