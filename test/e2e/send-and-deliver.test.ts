@@ -60,7 +60,7 @@ for (const { name, skip } of await testDialects()) {
     const sink: SmtpSink = await startSmtpSink({ tls: 'starttls' })
     const env = {
       SEALPOST_DATA_DIR: dataDir, SMTP_URL: sink.url, SMTP_CA_FILE: certs.caFile,
-      DELIVERY_POLL_MS: '50', DELIVERY_BACKOFF_BASE_MS: '200', DELIVERY_BACKOFF_MAX_MS: '400', DELIVERY_LEASE_MS: '4000',
+      DELIVERY_POLL_MS: '50', DELIVERY_BACKOFF_BASE_MS: '200', DELIVERY_BACKOFF_MAX_MS: '400', DELIVERY_LEASE_MS: '15000',
       ...(db ? { DATABASE_URL: db.url } : {}),
     }
     let server = await startServer(env)
