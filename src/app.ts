@@ -41,6 +41,7 @@ import type { AuditService } from './audit/service.ts'
 import { setupAudit } from './audit/setup.ts'
 import { auditRoutes } from './audit/routes.ts'
 import { setupMonitoring, type Monitoring } from './monitoring/setup.ts'
+import { withOutcomeMonitoring } from './monitoring/outcome-source.ts'
 import { parseKey } from './keys/format.ts'
 import { findSecretWithKey } from './keys/store.ts'
 import { SqlQueue } from './queue/sql-queue.ts'
@@ -251,7 +252,8 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     bootstrapDeps: { db, pepper, clock, createDomain: domains.create, createOwner: (orgId, email) => users.accounts.createOwner(orgId, email) },
     async startWorkers() {
       // Transport (relay or MX, TLS policy), DKIM signing threads and the worker, from Config.
-      const delivery = await createDeliveryRuntime({ config, db, queue, source: messageSource, clock, logger: http.log, resolver: input.mxResolver })
+      // Outcomes also feed monitoring (delivery metrics, bounce-rate baselines).
+      const delivery = await createDeliveryRuntime({ config, db, queue, source: withOutcomeMonitoring(messageSource, monitoring.monitor), clock, logger: http.log, resolver: input.mxResolver })
       const webhookDispatcher = createWebhookDispatcher({ db, cipher: envelope, clock, transport: webhookTransport, logger: http.log, config: { pollMs: config.delivery.pollMs } })
       delivery.worker.start()
       webhookDispatcher.start()
