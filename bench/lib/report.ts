@@ -27,12 +27,12 @@ export function httpTable(rows: ScenarioResult<HttpFigures>[], ceilingRps: numbe
 
 export function deliveryTable(rows: ScenarioResult<DeliveryFigures>[], baselineRate: number | undefined): string {
   return table(
-    ['Delivery scenario', 'messages', 'msgs/s', 'wall s', 'DKIM-signed', 'SMTP conns', 'CPU s', 'peak RSS MB', 'vs baseline'],
+    ['Delivery scenario', 'received', 'msgs/s', 'wall s', 'DKIM-signed', 'API: delivered', 'SMTP conns', 'CPU s', 'peak RSS MB', 'vs baseline'],
     rows.map((r) => {
       const f = r.figures
       if (!f) return [r.label, `${r.status === 'unavailable' ? 'not available yet' : 'ERROR'}: ${oneLine(r.reason)}`]
       return [
-        r.label, num(f.messages), num(f.msgsPerS), num(f.wallS, 1), num(f.dkimSigned), num(f.smtpConnections),
+        r.label, num(f.messages), num(f.msgsPerS), num(f.wallS, 1), num(f.dkimSigned), f.statusDelivered === undefined ? 'n/a' : num(f.statusDelivered), num(f.smtpConnections),
         num(f.cpuSeconds, 1), num(f.peakRssMb), pct(baselineRate ? f.msgsPerS / baselineRate : undefined),
       ]
     }),

@@ -15,7 +15,8 @@ export function judgeTargets(r: Omit<BenchReport, 'targets'>): TargetResult[] {
   const base = r.delivery.find((d) => d.id === 'delivery-baseline')?.figures
   for (const d of r.delivery.filter((x) => x.id !== 'delivery-baseline')) {
     const f = d.figures
-    const complete = f ? f.dkimSigned === f.messages : false
+    // Only a complete run counts: every message received, signed, and reported delivered by the API.
+    const complete = f ? f.dkimSigned === f.messages && (f.statusDelivered ?? f.messages) === f.messages : false
     const ratio = f && base && complete ? f.msgsPerS / base.msgsPerS : undefined
     out.push(judge(`${d.label}: msgs/s vs raw pooled nodemailer`, ratio, (v) => `${(v * 100).toFixed(0)}%`, '>= 100%', (v) => v >= 1))
     out.push(judge(`${d.label}: peak RSS`, f?.peakRssMb, (v) => `${v.toFixed(0)} MB`, '< 200 MB', (v) => v < 200))
