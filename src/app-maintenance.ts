@@ -8,12 +8,13 @@
  * - ticks never overlap: a tick still running when the timer fires is left alone;
  * - the timer is unref'd, so it never keeps a process alive on its own.
  */
-import type { Clock } from './core/clock.ts'
+import { DAY, type Clock } from './core/clock.ts'
 import type { Db } from './storage/db.ts'
 import type { AuditService } from './audit/service.ts'
 import type { Users } from './users/module.ts'
 import type { SqlQueue } from './queue/sql-queue.ts'
 import { pruneIdempotencyKeys } from './messages/idempotency.ts'
+import { purgeMessagesBefore } from './messages/store.ts'
 
 export const DEFAULT_MAINTENANCE_EVERY_MS = 15 * 60_000
 
@@ -74,6 +75,19 @@ export function maintenanceTasks(deps: { db: Db; clock: Clock; users: Users; aud
     { name: 'users.prune', run: () => deps.users.prune() },
     { name: 'idempotency_keys', run: () => pruneIdempotencyKeys(deps.db, deps.clock.now().getTime()) },
     { name: 'delivery_domain_pauses', run: () => deps.queue.pruneExpiredPauses() },
+    {
+      // The organization's audit retention setting applies to message content and events too.
+      name: 'messages.retention',
+      async run() {
+        for (const { id } of await deps.db.selectFrom('orgs').select('id').execute()) {
+          const before = deps.clock.now().getTime() - (await deps.audit.retention.retentionDays(id)) * DAY
+          let purged = 0
+          let n: number
+          do { n = await purgeMessagesBefore(deps.db, id, before); purged += n } while (n > 0)
+          if (purged) deps.log.info({ orgId: id, purged }, 'message retention: messages and their events deleted')
+        }
+      },
+    },
     {
       name: 'audit.retention',
       async run() {

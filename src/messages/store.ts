@@ -48,3 +48,18 @@ export async function addOutcomeCounts(db: DbOrTrx, orgId: string, id: string, d
 export async function setStatus(db: DbOrTrx, orgId: string, id: string, status: MessageStatus, now: number): Promise<void> {
   await db.updateTable('messages').set({ status, updated_at: now }).where('org_id', '=', orgId).where('id', '=', id).execute()
 }
+
+/**
+ * Deletes up to `limit` of an organization's messages created before `before`
+ * (their events go with them: ON DELETE CASCADE; finished delivery jobs too).
+ * Returns how many were deleted, so the caller can loop in batches.
+ */
+export async function purgeMessagesBefore(db: DbOrTrx, orgId: string, before: number, limit = 1000): Promise<number> {
+  const ids = (await db.selectFrom('messages').select('id')
+    .where('org_id', '=', orgId).where('created_at', '<', before).orderBy('id').limit(limit).execute()).map((r) => r.id)
+  if (!ids.length) return 0
+  await db.deleteFrom('message_events').where('org_id', '=', orgId).where('message_id', 'in', ids).execute()
+  await db.deleteFrom('delivery_jobs').where('org_id', '=', orgId).where('message_id', 'in', ids).execute()
+  await db.deleteFrom('messages').where('org_id', '=', orgId).where('id', 'in', ids).execute()
+  return ids.length
+}

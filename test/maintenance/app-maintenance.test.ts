@@ -109,3 +109,22 @@ for (const { name, skip } of await testDialects()) {
     assert.equal((await fresh.send('GET', '/v1/auth/session')).statusCode, 200)
   })
 }
+
+for (const { name, skip } of await testDialects()) {
+  test(`${name}: message retention follows the organization's retention setting`, { skip }, async (t) => {
+    const h = await buildTestApp({ dialect: name })
+    t.after(() => h.close())
+    const org = await h.seedOrg()
+    await h.seedDomain(org.orgId, 'acme.test')
+    const send = async () => (await h.http.inject({ method: 'POST', url: '/v1/messages', headers: bearer(org.liveKey), payload: { from: 'a@acme.test', to: ['b@example.com'], subject: 's', text: 't' } })).json().id as string
+    const old = await send()
+    h.clock.advance(91 * DAY)
+    const fresh = await send()
+    await h.app.maintenance.tick()
+    const ids = (await h.db.selectFrom('messages').select('id').where('org_id', '=', org.orgId).execute()).map((r) => r.id)
+    assert.deepEqual(ids, [fresh], 'the 91-day-old message is gone, the new one stays (default 90 days)')
+    const events = await h.db.selectFrom('message_events').select('id').where('message_id', '=', old).execute()
+    assert.equal(events.length, 0, 'its events went with it')
+    assert.equal((await h.http.inject({ method: 'GET', url: `/v1/messages/${old}`, headers: bearer(org.liveKey) })).statusCode, 404)
+  })
+}
