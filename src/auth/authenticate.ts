@@ -12,12 +12,14 @@ export interface Authenticator {
   name: string
   matches(token: string): boolean
   authenticate(token: string, req: FastifyRequest): Promise<Principal>
+  /** `Authorization: DPoP <token>` (RFC 9449): the token plus the request's `DPoP` proof header. */
+  authenticateDPoP?(token: string, req: FastifyRequest): Promise<Principal>
 }
 
 /** Non-bearer authenticators (session cookies) look at the whole request. */
 export type RequestAuthenticator = (req: FastifyRequest) => Promise<Principal | null>
 
-const BEARER = /^Bearer ([\x21-\x7e]{1,4096})$/
+const CREDENTIAL = /^(Bearer|DPoP) ([\x21-\x7e]{1,4096})$/
 
 export function createAuthenticateHook(bearers: Authenticator[], others: RequestAuthenticator[] = []): RequestHook {
   return async (req) => {
@@ -26,12 +28,13 @@ export function createAuthenticateHook(bearers: Authenticator[], others: Request
     if (access?.public && !(access.optionalAuth && header)) return
     try {
       if (header !== undefined) {
-        const m = BEARER.exec(header)
+        const m = CREDENTIAL.exec(header)
         if (!m) throw unauthenticated('malformed_authorization_header')
-        const token = m[1]
+        const [, scheme, token] = m
         const auth = bearers.find((a) => a.matches(token))
         if (!auth) throw unauthenticated('unknown_token_type')
-        req.principal = await auth.authenticate(token, req)
+        if (scheme === 'DPoP' && !auth.authenticateDPoP) throw unauthenticated('dpop_unsupported_for_token_type')
+        req.principal = scheme === 'DPoP' ? await auth.authenticateDPoP!(token, req) : await auth.authenticate(token, req)
         return
       }
       for (const other of others) {

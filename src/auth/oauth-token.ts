@@ -1,9 +1,11 @@
+import type { FastifyRequest } from 'fastify'
 import { createLocalJWKSet, jwtVerify, errors as joseErrors, type JWK, type JWTPayload } from 'jose'
 import { unauthenticated } from '../core/errors.ts'
 import type { Clock } from '../core/clock.ts'
 import type { Principal, Environment } from '../core/principal.ts'
 import { isScope } from '../access/scopes.ts'
 import type { Authenticator } from './authenticate.ts'
+import { createDPoPVerifier, type DPoPVerifier } from './dpop.ts'
 
 export interface OAuthTokenDeps {
   clock: Clock
@@ -86,33 +88,47 @@ export function createAccessTokenVerifier(deps: OAuthTokenDeps) {
 
 export type AccessTokenVerifier = ReturnType<typeof createAccessTokenVerifier>
 
-/** Bearer JWT access tokens issued by Sealpost's authorization server → the same Principal as an API key. */
-export function createOAuthTokenAuthenticator(deps: OAuthTokenDeps & { verifier?: AccessTokenVerifier }): Authenticator {
+/**
+ * JWT access tokens issued by Sealpost's authorization server → the same Principal as an API key.
+ * `Bearer` for plain tokens; `DPoP` (with its proof header) for sender-constrained ones.
+ */
+export function createOAuthTokenAuthenticator(deps: OAuthTokenDeps & { verifier?: AccessTokenVerifier; dpop?: DPoPVerifier }): Authenticator {
   const verifier = deps.verifier ?? createAccessTokenVerifier(deps)
+  const dpop = deps.dpop ?? createDPoPVerifier({ clock: deps.clock })
   return {
     name: 'oauth_token',
     matches: (token) => JWT_SHAPE.test(token),
-    async authenticate(token): Promise<Principal> {
-      let claims: VerifiedAccessToken['payload']
-      try {
-        claims = await verifier.verify(token)
-      } catch (e) {
-        throw unauthenticated(e instanceof joseErrors.JWTExpired ? 'oauth_token_expired' : `oauth_token_invalid:${(e as { code?: string }).code ?? 'error'}`)
-      }
-      const clientId = String(claims.client_id)
-      const grantRef = typeof claims.grant === 'string' ? claims.grant : undefined
-      if (deps.isRevoked({ jti: String(claims.jti), clientId, grantRef })) throw unauthenticated('oauth_token_revoked')
+    authenticate: (token) => principalOf(token, null),
+    authenticateDPoP: (token, req) => principalOf(token, req),
+  }
+
+  async function principalOf(token: string, dpopRequest: FastifyRequest | null): Promise<Principal> {
+    let claims: VerifiedAccessToken['payload']
+    try {
+      claims = await verifier.verify(token)
+    } catch (e) {
+      throw unauthenticated(e instanceof joseErrors.JWTExpired ? 'oauth_token_expired' : `oauth_token_invalid:${(e as { code?: string }).code ?? 'error'}`)
+    }
+    const clientId = String(claims.client_id)
+    const grantRef = typeof claims.grant === 'string' ? claims.grant : undefined
+    if (deps.isRevoked({ jti: String(claims.jti), clientId, grantRef })) throw unauthenticated('oauth_token_revoked')
+    const jkt = claims.cnf && typeof claims.cnf === 'object' ? (claims.cnf as { jkt?: unknown }).jkt : undefined
+    if (!dpopRequest) {
       // A DPoP-bound token is useless without its proof (RFC 9449 §7.1): never accept it as a plain bearer.
-      if (claims.cnf && typeof claims.cnf === 'object' && 'jkt' in claims.cnf) throw unauthenticated('oauth_dpop_token_as_bearer')
-      const sub = String(claims.sub)
-      const env: Environment = claims.env === 'test' ? 'test' : 'live'
-      return {
-        orgId: String(claims.org_id),
-        actor: sub === clientId ? { type: 'oauth_client', id: clientId } : { type: 'user', id: sub },
-        scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(isScope) : [],
-        environment: env,
-        credentialId: clientId,
-      }
-    },
+      if (jkt !== undefined) throw unauthenticated('oauth_dpop_token_as_bearer')
+    } else {
+      if (typeof jkt !== 'string') throw unauthenticated('oauth_dpop_scheme_unbound_token')
+      const url = new URL(dpopRequest.url, deps.audience()).href
+      await dpop.verify(dpopRequest.headers.dpop, { method: dpopRequest.method, url, accessToken: token, jkt })
+    }
+    const sub = String(claims.sub)
+    const env: Environment = claims.env === 'test' ? 'test' : 'live'
+    return {
+      orgId: String(claims.org_id),
+      actor: sub === clientId ? { type: 'oauth_client', id: clientId } : { type: 'user', id: sub },
+      scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(isScope) : [],
+      environment: env,
+      credentialId: clientId,
+    }
   }
 }
