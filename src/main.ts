@@ -44,6 +44,9 @@ async function main(): Promise<void> {
       stops.push(async () => stopWatching())
     }
   }
+  // Prometheus on its own port when SEALPOST_METRICS_PORT is set (every role has metrics worth scraping).
+  const metricsListener = await app.monitoring.startMetricsListener()
+  if (metricsListener) log.info(`metrics on http://${rt.config.metrics.host}:${rt.config.metrics.port}/metrics`)
   if (role === 'worker' || role === 'all') {
     const workers = await app.startWorkers()
     stops.push(() => workers.stop())
