@@ -37,6 +37,7 @@ export interface Config {
   audit: { flushMs: number; flushEvents: number; syslogUrl?: string; syslogCaFile?: string }
   metrics: { token?: string; port?: number; host: string }
   monitoring: { allowPrivateWebhooks: boolean }
+  webhooks: { allowPrivate: boolean }
 }
 
 type Raw = Partial<Record<VarName, string>>
@@ -163,6 +164,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     metrics: { token: r.SEALPOST_METRICS_TOKEN, port: r.SEALPOST_METRICS_PORT, host: r.SEALPOST_METRICS_HOST },
     monitoring: { allowPrivateWebhooks: r.SEALPOST_ALERT_WEBHOOK_ALLOW_PRIVATE },
+    webhooks: { allowPrivate: r.SEALPOST_WEBHOOK_ALLOW_PRIVATE },
   })
 }
 

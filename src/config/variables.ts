@@ -57,6 +57,7 @@ export const variables = {
   AUDIT_SYSLOG_URL: { kind: 'url', schemes: ['tls'], description: 'SIEM receiver for audit events: syslog (RFC 5424) over TLS (RFC 5425, octet counting), e.g. tls://siem.internal:6514. Unset: no forwarding.' },
   AUDIT_SYSLOG_CA_FILE: { kind: 'path', description: 'CA certificate (PEM) trusted for the SIEM receiver, in addition to the system roots.' },
   SEALPOST_ALERT_WEBHOOK_ALLOW_PRIVATE: { kind: 'bool', default: 'false', description: 'Let alert webhooks target loopback and private addresses (tests, internal receivers). Off: refused (SSRF guard).' },
+  SEALPOST_WEBHOOK_ALLOW_PRIVATE: { kind: 'bool', default: 'false', description: 'Let customer webhooks target loopback and private addresses, and plain http:// to loopback (tests, development). Off: https only, private targets refused (SSRF guard).' },
   SMTP_URL: { kind: 'url', schemes: ['smtp', 'smtps'], secret: true, description: 'Relay to deliver through (smtp:// uses STARTTLS, required; smtps:// implicit TLS). Unset: deliver to each recipient domain MX.' },
   SMTP_CA_FILE: { kind: 'path', description: 'Extra CA certificate (PEM) trusted for outbound SMTP TLS, e.g. a private relay or a test sink.' },
   SMTP_MX_PORT: { kind: 'int', default: '25', min: 1, max: 65535, description: 'Port used for direct-to-MX delivery.' },

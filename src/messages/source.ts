@@ -17,11 +17,19 @@ export interface BounceSink {
   prepare(orgId: string, address: string, reason: 'hard_bounce', messageId: string): Promise<(db: DbOrTrx) => Promise<unknown>>
 }
 
+/** Where outcomes become customer webhook events (webhooks/ implements it). */
+export interface OutcomeEvents {
+  /** Looks up subscribers and encrypts now; the returned function only inserts (inside the worker's transaction). */
+  prepare(orgId: string, events: { id: string; type: `message.${'delivered' | 'deferred' | 'failed' | 'bounced' | 'sandboxed'}`; at: number; data: Record<string, unknown> }[]): Promise<(db: DbOrTrx) => Promise<void>>
+}
+
 export interface MessageSourceDeps {
   db: Db
   cipher: FieldCipher
   keys: SigningKeys
   suppressions: BounceSink
+  /** Optional: webhook events for each outcome, committed with it. */
+  events?: OutcomeEvents
   /** One-click unsubscribe URL for a message (RFC 8058), when the message asked for one. */
   unsubscribeUrl(orgId: string, messageId: string): string
 }
@@ -79,8 +87,10 @@ export function createMessageSource(deps: MessageSourceDeps): MessageSource {
       const suppress = outcome.kind === 'failed' && outcome.bounce === 'hard'
         ? await Promise.all(outcome.recipients.map((r) => deps.suppressions.prepare(orgId, r, 'hard_bounce', messageId)))
         : []
+      const emit = await deps.events?.prepare(orgId, [{ id: eventId, type: `message.${type}`, at, data: { message_id: messageId, ...detail } }])
       return async (trx: DbOrTrx) => {
         await insertEvents(trx, [{ id: eventId, org_id: orgId, message_id: messageId, type, at, detail: encrypted }])
+        if (emit) await emit(trx)
         if (outcome.kind === 'sandboxed') return setStatus(trx, orgId, messageId, 'sandboxed', at)
         if (outcome.kind === 'deferred') return setStatus(trx, orgId, messageId, 'deferred', at)
         for (const insert of suppress) await insert(trx)

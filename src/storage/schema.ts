@@ -17,5 +17,6 @@ import type { ContactTables } from '../contacts/table.ts'
 import type { AuditTables } from '../audit/table.ts'
 import type { MonitoringTables } from '../monitoring/table.ts'
 import type { LimitTables } from '../limits/table.ts'
+import type { WebhookTables } from '../webhooks/table.ts'
 
-export interface Database extends OrgTables, KeyTables, OAuthTables, UserTables, DomainTables, MessageTables, SuppressionTables, QueueTables, CryptoTables, ContactTables, AuditTables, MonitoringTables, LimitTables {}
+export interface Database extends OrgTables, KeyTables, OAuthTables, UserTables, DomainTables, MessageTables, SuppressionTables, QueueTables, CryptoTables, ContactTables, AuditTables, MonitoringTables, LimitTables, WebhookTables {}
