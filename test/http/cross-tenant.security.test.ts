@@ -98,6 +98,11 @@ const OBJECT_TYPES: ObjectType[] = [
       return (await json(as(h, org.liveKey, 'GET', '/v1/ip-blocks'), 200)).data.find((b: any) => b.ip === ip).id
     },
   },
+  {
+    type: 'webhook', prefix: '/v1/webhooks/', list: '/v1/webhooks', bodies: { 'PATCH /v1/webhooks/:id': { enabled: false } },
+    // A public address literal: passes the SSRF guard without DNS, and nothing is ever sent to it here.
+    create: async (h, org) => (await json(as(h, org.liveKey, 'POST', '/v1/webhooks', { url: `https://93.184.216.34/${unique()}` }), 201)).id,
+  },
 ]
 
 /** An id of the same shape (prefix) that no organization owns. */
