@@ -16,6 +16,7 @@ import { REPO_ROOT } from './lib/processes.ts'
 import { Unavailable } from './lib/unavailable.ts'
 import { judgeTargets } from './lib/targets.ts'
 import { renderReport } from './lib/report.ts'
+import { updateReadme } from './lib/readme.ts'
 import { measureHttp } from './lib/measure-http.ts'
 import type { BenchReport, DeliveryFigures, HttpFigures, ScenarioResult } from './lib/results.ts'
 import { makeSettings, PROFILE_DIR, WINDOWS_FILE, type BenchSettings, type PreparedHttp } from './scenarios/settings.ts'
@@ -46,11 +47,11 @@ if (profileDir) {
   rmSync(join(profileDir, WINDOWS_FILE), { force: true })
 }
 const settings = makeSettings({
-  durationS: Number(args.duration ?? (args.quick ? 4 : 8)),
+  durationS: Number(args.duration ?? (args.quick ? 4 : 7)),
   warmupS: args.quick ? 2 : 3,
   connections: Number(args.connections ?? 10),
   rounds: Number(args.rounds ?? (args.quick ? 1 : 3)),
-  halfRounds: args.quick ? 1 : 2,
+  halfRounds: 1,
   deliveryMessages: Number(args.messages ?? (args.quick ? 500 : 2000)),
   tmpDir, profileDir,
 })
@@ -138,7 +139,8 @@ try {
     const dated = `${report.generatedAt.slice(0, 10)}.json`
     writeFileSync(join(dir, 'latest.json'), json)
     writeFileSync(join(dir, dated), json)
-    console.log(`\nwritten: bench/results/latest.json, bench/results/${dated}`)
+    const readme = updateReadme(REPO_ROOT, renderReport(report))
+    console.log(`\nwritten: bench/results/latest.json, bench/results/${dated}${readme ? ', README.md (Benchmarks)' : ''}`)
   }
 } finally {
   rmSync(tmpDir, { recursive: true, force: true })

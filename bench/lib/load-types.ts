@@ -7,6 +7,8 @@ export interface LoadSpec {
   durationS: number
   /** Requests per second across all connections; unset = as fast as the server answers. */
   overallRate?: number
+  /** With overallRate: our evenly paced open-loop generator instead of autocannon (see paced-load.ts). */
+  paced?: boolean
 }
 
 export interface LoadResult {

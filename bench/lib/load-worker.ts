@@ -3,11 +3,14 @@
  * with the server it measures: `node bench/lib/load-worker.ts '<LoadSpec JSON>'`.
  * Prints one LoadResult as JSON on stdout.
  *
+ * With `paced`, an evenly paced open-loop run (paced-load.ts) replaces autocannon.
+ *
  * Latencies are kept as raw samples (sub-millisecond) rather than autocannon's
  * integer-millisecond histogram: bare Fastify answers in well under 1 ms.
  */
 import { createRequire } from 'node:module'
 import type { LoadSpec, LoadResult } from './load-types.ts'
+import { pacedLoad } from './paced-load.ts'
 
 const require = createRequire(import.meta.url)
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => AutocannonInstance
@@ -64,7 +67,8 @@ async function main(spec: LoadSpec): Promise<LoadResult> {
   }
 }
 
-main(JSON.parse(process.argv[2]) as LoadSpec).then(
+const spec = JSON.parse(process.argv[2]) as LoadSpec
+;(spec.paced && spec.overallRate ? pacedLoad({ ...spec, overallRate: spec.overallRate }) : main(spec)).then(
   (result) => { process.stdout.write(JSON.stringify(result) + '\n') },
   (err) => { console.error(err); process.exit(1) },
 )

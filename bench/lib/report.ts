@@ -13,13 +13,13 @@ function table(header: string[], rows: string[][], leftCols = 1): string {
 
 export function httpTable(rows: ScenarioResult<HttpFigures>[], ceilingRps: number | undefined): string {
   return table(
-    ['HTTP scenario', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'p99 @ ½ rate', 'CPU ms/req', 'peak RSS MB', 'vs ceiling'],
+    ['HTTP scenario', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'p99 @ ½ paced', 'p99 @ ½ autocannon', 'CPU ms/req', 'peak RSS MB', 'vs ceiling'],
     rows.map((r) => {
       const f = r.figures
       if (!f) return [r.label, `${r.status === 'unavailable' ? 'not available yet' : 'ERROR'}: ${oneLine(r.reason)}`]
       return [
         r.label, num(f.max.rps), ms(f.max.latencyMs.p50), ms(f.max.latencyMs.p95), ms(f.max.latencyMs.p99),
-        ms(f.half.latencyMs.p99), ms(f.cpuMsPerRequest), num(f.peakRssMb), pct(ceilingRps ? f.max.rps / ceilingRps : undefined),
+        ms(f.halfPaced?.latencyMs.p99), ms(f.half.latencyMs.p99), ms(f.cpuMsPerRequest), num(f.peakRssMb), pct(ceilingRps ? f.max.rps / ceilingRps : undefined),
       ]
     }),
   )
@@ -56,7 +56,7 @@ export function renderReport(r: BenchReport): string {
     `${r.machine.cpus} × ${r.machine.cpuModel}, ${num(r.machine.memoryMb)} MB RAM, Node ${r.machine.node}; ` +
       `load average ${r.loadAverage.before} before, ${r.loadAverage.after} after`,
     `HTTP: ${r.settings.connections} connections, best of ${r.settings.rounds} interleaved ${r.settings.durationS} s rounds after ${r.settings.warmupS} s warm-up; ` +
-      `p99 @ ½ rate: best of ${r.settings.halfRounds}; delivery: ${r.settings.deliveryMessages} messages; run took ${r.elapsedS} s`,
+      `p99 @ ½ rate: best of ${r.settings.halfRounds}, evenly paced and with autocannon overallRate (bursty); delivery: ${r.settings.deliveryMessages} messages; run took ${r.elapsedS} s`,
     `Sealpost started as \`node ${[...r.settings.serverNodeFlags, 'src/main.ts'].join(' ')}\` (the flags of \`npm start\`)`,
     '',
     httpTable(r.http, ceiling),

@@ -5,8 +5,10 @@ export type ScenarioStatus = 'ok' | 'unavailable' | 'error'
 export interface HttpFigures {
   /** As fast as the server answers, `connections` concurrent requests. */
   max: LoadResult
-  /** A second run at half of max.rps, for latency under normal load. */
+  /** autocannon at `overallRate` = half of max.rps. Bursty: each connection sends its share at the start of every second. */
   half: LoadResult
+  /** The same rate, evenly paced and open-loop (bench/lib/paced-load.ts): latency under steady load. The target is judged on this one. */
+  halfPaced: LoadResult
   /** Peak resident set of the server process over its life (VmHWM). */
   peakRssMb: number
   /** Server CPU time per 2xx request during the best full-speed run. */
@@ -15,6 +17,7 @@ export interface HttpFigures {
   rounds: number[]
   /** p99 of every half-rate run (half is the lowest of them). */
   halfRoundsP99Ms: number[]
+  pacedRoundsP99Ms: number[]
 }
 
 export interface DeliveryFigures {

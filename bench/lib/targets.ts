@@ -9,7 +9,7 @@ export function judgeTargets(r: Omit<BenchReport, 'targets'>): TargetResult[] {
     const f = s.figures
     const ratio = f && ceiling ? f.max.rps / ceiling.max.rps : undefined
     out.push(judge(`${s.label}: req/s vs bare Fastify`, ratio, (v) => `${(v * 100).toFixed(0)}%`, '>= 50%', (v) => v >= 0.5))
-    out.push(judge(`${s.label}: p99 at half of max rate`, f?.half.latencyMs.p99, (v) => `${v.toFixed(1)} ms`, '< 20 ms', (v) => v < 20))
+    out.push(judge(`${s.label}: p99 at half of max rate (paced)`, f?.halfPaced.latencyMs.p99, (v) => `${v.toFixed(1)} ms`, '< 20 ms', (v) => v < 20))
     out.push(judge(`${s.label}: peak RSS`, f?.peakRssMb, (v) => `${v.toFixed(0)} MB`, '< 200 MB', (v) => v < 200))
   }
   const base = r.delivery.find((d) => d.id === 'delivery-baseline')?.figures

@@ -65,7 +65,9 @@ export async function runPipeline(s: BenchSettings, sink: Sink, p: PreparedPipel
     let figures: DeliveryFigures
     try {
       const arrived = await Promise.race([done, exited])
-      s.recordWindow(id, fromUs, monotonicUs())
+      // Profile only from the first message received to the last (worker boot left out).
+      const offsetUs = monotonicUs() - Date.now() * 1000
+      s.recordWindow(id, Math.max(fromUs, arrived.firstAt * 1000 + offsetUs), arrived.lastAt * 1000 + offsetUs)
       figures = figuresFrom(arrived, p.messages, startedAt, worker.proc)
     } finally {
       await worker.proc.stop()

@@ -99,6 +99,8 @@ async function baseline(s: BenchSettings, sink: Sink, pipeline: PreparedPipeline
   try {
     const arrived = await Promise.race([done, exited.then((code) => { throw new Error(`baseline sender exited (${code}) before the sink had everything: ${sender.output()}`) })])
     const figures = figuresFrom(arrived, n, startedAt, sender)
+    const offsetUs = Number(process.hrtime.bigint() / 1000n) - Date.now() * 1000
+    s.recordWindow(BASELINE.id, arrived.firstAt * 1000 + offsetUs, arrived.lastAt * 1000 + offsetUs)
     const code = await exited
     if (code !== 0) throw new Error(`baseline sender failed: ${sender.output()}`)
     return {
