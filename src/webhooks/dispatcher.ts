@@ -58,7 +58,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps) {
   const owner = `${process.pid}:${randomBytes(8).toString('hex')}`
 
   /** Current secret, plus the previous one while its rotation overlap lasts. */
-  async function secretsOf(row: WebhookDeliveryRow, ep: NonNullable<Awaited<ReturnType<typeof findEndpoint>>>): Promise<string[]> {
+  async function secretsOf(row: WebhookDeliveryRow, ep: { id: string; secret: string; previous_secret: string | null; previous_secret_expires_at: number | null }): Promise<string[]> {
     const secrets = [await deps.cipher.decryptText(endpointSecretCtx(row.org_id, ep.id, 'secret'), ep.secret)]
     if (ep.previous_secret && ep.previous_secret_expires_at !== null && ep.previous_secret_expires_at > now()) {
       secrets.push(await deps.cipher.decryptText(endpointSecretCtx(row.org_id, ep.id, 'previous_secret'), ep.previous_secret))
@@ -66,61 +66,61 @@ export function createWebhookDispatcher(deps: DispatcherDeps) {
     return secrets
   }
 
-  async function deliver(row: WebhookDeliveryRow): Promise<void> {
-    const ep = await findEndpoint(deps.db, row.org_id, row.endpoint_id)
+  type Endpoint = NonNullable<Awaited<ReturnType<typeof findEndpoint>>>
+  /** What one attempt came to; `final` ends the event without retries (nothing a retry could fix). */
+  interface Attempt { status: number | null; error: string | null; durationMs: number; final: boolean }
+  const stop = (error: string): Attempt => ({ status: null, error, durationMs: 0, final: true })
+
+  /** Decrypt, sign with every live secret, POST once. */
+  async function attempt(row: WebhookDeliveryRow, ep: Endpoint): Promise<Attempt> {
+    let body: string, secrets: string[]
+    try {
+      body = await deps.cipher.decryptText(payloadCtx(row.org_id, row.id), row.payload ?? '')
+      secrets = await secretsOf(row, ep)
+    } catch (err) {
+      deps.logger.warn({ err, deliveryId: row.id, endpointId: ep.id }, 'webhook: payload or secret does not decrypt; failed')
+      return stop('payload unreadable')
+    }
+    const t = Math.floor(now() / 1000)
+    const started = performance.now()
     let status: number | null = null
     let error: string | null = null
-    let durationMs = 0
-    let final: string | null = null
-    if (!ep) return // deleted with its outbox rows
-    if (!ep.enabled) {
-      final = 'endpoint disabled'
-    } else if (!row.payload) {
-      final = 'payload missing'
-    } else {
-      let body: string, secrets: string[]
-      try {
-        body = await deps.cipher.decryptText(payloadCtx(row.org_id, row.id), row.payload)
-        secrets = await secretsOf(row, ep)
-      } catch (err) {
-        deps.logger.warn({ err, deliveryId: row.id, endpointId: ep.id }, 'webhook: payload or secret does not decrypt; failed')
-        final = 'payload unreadable'
-      }
-      if (!final) {
-        const t = Math.floor(now() / 1000)
-        const started = performance.now()
-        try {
-          status = (await deps.transport.post({
-            url: ep.url, body: body!, timeoutMs: cfg.timeoutMs,
-            headers: {
-              'content-type': 'application/json', 'user-agent': 'Sealpost-Webhooks/1',
-              [SIGNATURE_HEADER]: signatureHeader(secrets!, t, body!), [EVENT_ID_HEADER]: row.event_id, [EVENT_TYPE_HEADER]: row.event_type,
-            },
-          })).status
-          if (status < 200 || status >= 300) error = status >= 300 && status < 400 ? `answered ${status} (redirects are not followed)` : `answered ${status}`
-        } catch (err) {
-          error = short((err as Error).message || String(err))
-        }
-        durationMs = Math.round(performance.now() - started)
-      }
+    try {
+      status = (await deps.transport.post({
+        url: ep.url, body, timeoutMs: cfg.timeoutMs,
+        headers: {
+          'content-type': 'application/json', 'user-agent': 'Sealpost-Webhooks/1',
+          [SIGNATURE_HEADER]: signatureHeader(secrets, t, body), [EVENT_ID_HEADER]: row.event_id, [EVENT_TYPE_HEADER]: row.event_type,
+        },
+      })).status
+      if (status < 200 || status >= 300) error = status >= 300 && status < 400 ? `answered ${status} (redirects are not followed)` : `answered ${status}`
+    } catch (err) {
+      error = short((err as Error).message || String(err))
     }
+    return { status, error, durationMs: Math.round(performance.now() - started), final: false }
+  }
+
+  async function deliver(row: WebhookDeliveryRow): Promise<void> {
+    const ep = await findEndpoint(deps.db, row.org_id, row.endpoint_id)
+    // Deleting an endpoint deletes its rows too; one still here is failed rather than retried forever.
+    const result = !ep ? stop('endpoint deleted') : !ep.enabled ? stop('endpoint disabled') : !row.payload ? stop('payload missing') : await attempt(row, ep)
     const at = now()
-    const ok = !final && error === null
+    const ok = result.error === null
     let next: Updateable<WebhookDeliveriesTable>
     if (ok) {
       next = { state: 'delivered', payload: null, completed_at: at, updated_at: at }
     } else {
       const retryAt = at + backoffDelay(row.attempts, cfg.backoff, deps.random)
-      next = final || retryAt > row.created_at + cfg.giveUpAfterMs
+      next = result.final || retryAt > row.created_at + cfg.giveUpAfterMs
         ? { state: 'failed', payload: null, completed_at: at, updated_at: at }
         : { next_attempt_at: retryAt, updated_at: at }
     }
     const kept = await settleDelivery(deps.db, row, owner, next, {
       id: newId('wha', at), org_id: row.org_id, endpoint_id: row.endpoint_id, delivery_id: row.id, event_id: row.event_id,
-      event_type: row.event_type, attempt: row.attempts, at, status_code: status, duration_ms: durationMs, error: final ?? error, ok: ok ? 1 : 0,
+      event_type: row.event_type, attempt: row.attempts, at, status_code: result.status, duration_ms: result.durationMs, error: result.error, ok: ok ? 1 : 0,
     })
     if (!kept) deps.logger.warn({ deliveryId: row.id }, 'webhook: lease lost before the attempt was recorded; another dispatcher owns it')
-    else if (!ok) deps.logger.debug({ deliveryId: row.id, endpointId: row.endpoint_id, attempt: row.attempts, status, state: next.state ?? 'pending' }, 'webhook attempt failed')
+    else if (!ok) deps.logger.debug({ deliveryId: row.id, endpointId: row.endpoint_id, attempt: row.attempts, status: result.status, state: next.state ?? 'pending' }, 'webhook attempt failed')
   }
 
   let timer: NodeJS.Timeout | null = null

@@ -5,6 +5,7 @@ import { testDialects } from '../helpers/dialects.ts'
 import { DAY, HOUR } from '../../src/core/clock.ts'
 import { verifyWebhookSignature } from '../../src/webhooks/signature.ts'
 import { startReceiver } from './receiver.ts'
+import { claimDue, settleDelivery } from '../../src/webhooks/store.ts'
 import { createWebhook, delivered, guardedTransport, logSink, nowSec, recordOutcome, sendMessage, testDispatcher } from './helpers.ts'
 
 /**
@@ -212,6 +213,36 @@ for (const { name, skip } of await testDialects()) {
       const del = await h.http.inject({ method: 'DELETE', url: `/v1/webhooks/${hook.id}`, headers: bearer(org.liveKey) })
       assert.equal(del.statusCode, 204)
       assert.equal((await h.http.inject({ method: 'GET', url: `/v1/webhooks/${hook.id}`, headers: bearer(org.liveKey) })).statusCode, 404)
+    })
+
+    await t.test('two dispatchers never send the same event twice, and an expired lease is taken over', async (t) => {
+      const { org, domain } = await setup()
+      const rx = await startReceiver(t)
+      await createWebhook(h, org, { url: rx.url, events: ['message.delivered'] })
+      for (let i = 0; i < 6; i++) await recordOutcome(h, org, await sendMessage(h, org, domain), delivered)
+      const other = testDispatcher(h, guardedTransport(true), logs.logger, { batch: 4 })
+      const mine = testDispatcher(h, guardedTransport(true), logs.logger, { batch: 4 })
+      const counts = await Promise.all([mine.runOnce(), other.runOnce()])
+      assert.equal(counts[0] + counts[1], 6)
+      assert.equal(new Set(rx.got.map((r) => r.headers['sealpost-event-id'])).size, 6)
+      assert.equal(rx.got.length, 6)
+
+      // A dispatcher that claimed a row and died: nobody else touches it until its lease expires.
+      await recordOutcome(h, org, await sendMessage(h, org, domain), delivered)
+      const [stuck] = await claimDue(h.db, 'dead-dispatcher', h.clock.now().getTime(), 60_000, 10)
+      assert.ok(stuck)
+      assert.equal(await mine.runOnce(), 0)
+      h.clock.advance(60_000)
+      assert.equal(await mine.runOnce(), 1)
+      assert.equal(rx.got.length, 7)
+      const late = await settleDelivery(h.db, stuck, 'dead-dispatcher', { state: 'failed' }, {
+        id: 'wha_late', org_id: org.orgId, endpoint_id: stuck.endpoint_id, delivery_id: stuck.id, event_id: stuck.event_id,
+        event_type: stuck.event_type, attempt: 1, at: h.clock.now().getTime(), status_code: null, duration_ms: 0, error: 'late', ok: 0,
+      })
+      assert.equal(late, false, 'the old owner can no longer write')
+      const row = await h.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', stuck.id).executeTakeFirstOrThrow()
+      assert.equal(row.state, 'delivered')
+      assert.equal(row.attempts, 2)
     })
 
     await t.test('the dispatcher started with the delivery workers sends the event of a sandboxed message', async (t) => {
