@@ -53,7 +53,9 @@ export async function install(dataDir: string, backend: Backend, extraEnv: Recor
   requireSources('src/main.ts', 'src/cli/commands/init.ts')
   mkdirSync(dataDir, { recursive: true })
   let schema: string | null = null
-  const env: Record<string, string> = { ...benchEnv(dataDir), ...extraEnv }
+  // BENCH_SEALPOST_ENV="NAME=VALUE ...": what-if settings for every Sealpost process of the run.
+  const whatIf = Object.fromEntries((process.env.BENCH_SEALPOST_ENV ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+  const env: Record<string, string> = { ...benchEnv(dataDir), ...extraEnv, ...whatIf }
   if (backend === 'postgres') {
     schema = `bench_${randomBytes(5).toString('hex')}`
     await pgQuery(`create schema ${schema}`)
