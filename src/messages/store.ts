@@ -35,14 +35,15 @@ export function listMessages(db: DbOrTrx, orgId: string, f: ListFilter) {
   return q.orderBy('id', 'desc').limit(f.limit + 1).execute()
 }
 
-/** Adds delivered/failed counts atomically and returns the row as it now is. */
+/** Adds delivered/failed counts atomically and returns the counts as they now are (one statement: RETURNING). */
 export async function addOutcomeCounts(db: DbOrTrx, orgId: string, id: string, delivered: number, failed: number, now: number) {
-  await db.updateTable('messages').set({
+  return db.updateTable('messages').set({
     delivered_count: sql`delivered_count + ${delivered}`,
     failed_count: sql`failed_count + ${failed}`,
     updated_at: now,
-  }).where('org_id', '=', orgId).where('id', '=', id).execute()
-  return findMessage(db, orgId, id)
+  }).where('org_id', '=', orgId).where('id', '=', id)
+    .returning(['recipient_count', 'delivered_count', 'failed_count'])
+    .executeTakeFirst()
 }
 
 export async function setStatus(db: DbOrTrx, orgId: string, id: string, status: MessageStatus, now: number): Promise<void> {
