@@ -81,8 +81,11 @@ export function createMessageService(deps: MessageServiceDeps) {
     const batch = inputs.length > 1 || route.endsWith('/batch')
     const field = (i: number) => (batch ? `messages[${i}]` : '')
     const drafts = inputs.map((input, i) => validateDraft(input, now, field(i)))
-    const domainIds = await Promise.all(drafts.map((d, i) => domainIdFor(principal, d, field(i) ? `${field(i)}.from` : 'from')))
-    const dropped = await Promise.all(drafts.map((d) => dropSuppressed(principal.orgId, d)))
+    // Independent lookups: one round trip of latency, not two.
+    const [domainIds, dropped] = await Promise.all([
+      Promise.all(drafts.map((d, i) => domainIdFor(principal, d, field(i) ? `${field(i)}.from` : 'from'))),
+      Promise.all(drafts.map((d) => dropSuppressed(principal.orgId, d))),
+    ])
     await deps.quota.reserve(principal, drafts.length)
     const prepared = await Promise.all(drafts.map((d, i) => prepareMessage(deps.cipher, principal, d, domainIds[i], now, dropped[i])))
     const response: StoredResponse = { statusCode: 202, body: respond(prepared.map((p, i) => accepted(p, drafts[i]))) }
