@@ -1,4 +1,5 @@
-import { randomBytes, createHmac, timingSafeEqual } from 'node:crypto'
+import { randomBytes, createHmac } from 'node:crypto'
+import { safeEqual } from '../core/constant-time.ts'
 import { crc32 } from 'node:zlib'
 import type { Environment } from '../core/principal.ts'
 
@@ -52,8 +53,4 @@ export function hashKey(pepper: string, token: string): string {
   return createHmac('sha256', pepper).update(token).digest('hex')
 }
 
-export function sameHash(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex')
-  const y = Buffer.from(b, 'hex')
-  return x.length === y.length && timingSafeEqual(x, y)
-}
+export const sameHash = (a: string, b: string): boolean => safeEqual(a, b)

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { safeEqual } from '../core/constant-time.ts'
 import { Type } from 'typebox'
 import { AppError, unauthenticated } from '../core/errors.ts'
 import type { AlertService } from './alerts.ts'
@@ -61,7 +61,7 @@ export function monitoringRoutes(deps: MonitoringRouteDeps): FastifyPluginAsync 
     // Prometheus: public to the scope check, protected by its own bearer token; absent without one.
     app.get('/metrics', { config: { public: true } }, async (req, reply) => {
       if (!deps.metricsToken) throw new AppError('not_found', 'No route GET /metrics.')
-      if (!sameToken(req.headers.authorization, `Bearer ${deps.metricsToken}`)) {
+      if (!safeEqual(req.headers.authorization ?? '', `Bearer ${deps.metricsToken}`)) {
         req.authFailure = 'bad_metrics_token'
         throw unauthenticated('bad_metrics_token')
       }
@@ -70,9 +70,3 @@ export function monitoringRoutes(deps: MonitoringRouteDeps): FastifyPluginAsync 
   }
 }
 
-/** Constant time: both sides hashed to equal length first. */
-function sameToken(given: string | undefined, expected: string): boolean {
-  const a = createHash('sha256').update(given ?? '').digest()
-  const b = createHash('sha256').update(expected).digest()
-  return timingSafeEqual(a, b)
-}

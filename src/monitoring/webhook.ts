@@ -1,4 +1,5 @@
-import { createHmac, createHash, timingSafeEqual } from 'node:crypto'
+import { createHmac } from 'node:crypto'
+import { safeEqual } from '../core/constant-time.ts'
 import { lookup } from 'node:dns/promises'
 import { request as httpRequest, type RequestOptions } from 'node:http'
 import { request as httpsRequest } from 'node:https'
@@ -26,10 +27,7 @@ export function verifyWebhook(secret: string, headers: Record<string, string | s
   const sig = headers[SIGNATURE_HEADER]
   if (!Number.isInteger(ts) || typeof sig !== 'string') return false
   if (Math.abs(nowSec - ts) > windowSec) return false
-  // Compare digests of equal length, so neither length nor content leaks through timing.
-  const a = createHash('sha256').update(signWebhook(secret, ts, rawBody)).digest()
-  const b = createHash('sha256').update(sig).digest()
-  return timingSafeEqual(a, b)
+  return safeEqual(signWebhook(secret, ts, rawBody), sig)
 }
 
 /** Host name → every address it resolves to (injectable so tests can play DNS rebinding). */

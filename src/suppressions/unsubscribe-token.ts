@@ -1,4 +1,5 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
+import { createHmac, hkdfSync } from 'node:crypto'
+import { safeEqual } from '../core/constant-time.ts'
 
 /**
  * RFC 8058 one-click unsubscribe links: `<base64url(orgId.messageId)>.<mac>`,
@@ -19,7 +20,7 @@ export function createUnsubscribeTokens(pepper: string) {
       if (!payload || !sig || extra !== undefined) return null
       const given = Buffer.from(sig, 'base64url')
       const expected = mac(payload)
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null
+      if (!safeEqual(given, expected)) return null
       const [orgId, messageId] = Buffer.from(payload, 'base64url').toString().split('.')
       return orgId && messageId ? { orgId, messageId } : null
     },

@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, randomBytes } from 'node:crypto'
+import { safeEqual } from '../core/constant-time.ts'
 
 /** 256-bit random bearer tokens (sessions, invitations, email verification), base64url. */
 export function newToken(): string {
@@ -15,13 +16,4 @@ export function hmacHex(key: string, ...parts: string[]): string {
 }
 
 /** Constant-time equality for strings of possibly different length. */
-export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  const len = Math.max(x.length, y.length, 1)
-  const xp = Buffer.alloc(len)
-  const yp = Buffer.alloc(len)
-  x.copy(xp)
-  y.copy(yp)
-  return timingSafeEqual(xp, yp) && x.length === y.length
-}
+export const sameSecret = (a: string, b: string): boolean => safeEqual(a, b)

@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
+import { safeEqual } from '../../core/constant-time.ts'
 
 /**
  * Client secrets: 256 random bits with a recognisable prefix (secret scanners),
@@ -16,7 +17,5 @@ export function hashClientSecret(pepper: string, secret: string): string {
 }
 
 export function clientSecretMatches(pepper: string, presented: string, storedHash: string): boolean {
-  const a = Buffer.from(hashClientSecret(pepper, presented), 'hex')
-  const b = Buffer.from(storedHash, 'hex')
-  return a.length === b.length && timingSafeEqual(a, b)
+  return safeEqual(hashClientSecret(pepper, presented), storedHash)
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type Provider from 'oidc-provider'
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac } from 'node:crypto'
+import { safeEqual } from '../../core/constant-time.ts'
 import { parse as parseForm } from 'node:querystring'
 import type { Clock } from '../../core/clock.ts'
 import type { AuditRecorder } from '../../core/audit-sink.ts'
@@ -44,10 +45,7 @@ function nonceOf(reply: FastifyReply): string {
  */
 export function interactionRoutes(d: InteractionDeps): FastifyPluginAsync {
   const csrfFor = (uid: string) => createHmac('sha256', d.csrfKey).update(`oauth-interaction:${uid}`).digest('base64url')
-  const csrfOk = (uid: string, given: unknown) => {
-    const a = Buffer.from(csrfFor(uid)); const b = Buffer.from(typeof given === 'string' ? given : '')
-    return a.length === b.length && timingSafeEqual(a, b)
-  }
+  const csrfOk = (uid: string, given: unknown) => typeof given === 'string' && safeEqual(csrfFor(uid), given)
 
   return async (app) => {
     app.removeAllContentTypeParsers()
