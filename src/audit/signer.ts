@@ -1,6 +1,7 @@
 import { generateKeyPairSync, createPrivateKey, createPublicKey, sign, verify, createHash, type KeyObject } from 'node:crypto'
-import { readFileSync, writeFileSync, chmodSync, existsSync, mkdirSync, renameSync } from 'node:fs'
+import { readFileSync, chmodSync, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { writePrivateFile } from '../core/private-file.ts'
 import type { FieldCipher } from '../crypto/cipher.ts'
 
 /**
@@ -33,12 +34,7 @@ const SEAL_CONTEXT = { orgId: '_system', table: 'audit_signing_keys', column: 'p
 const keyIdOf = (pub: KeyObject) =>
   'ed25519:' + createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('base64url').slice(0, 22)
 
-function writeKeyring(path: string, ring: KeyringFile): void {
-  const tmp = `${path}.tmp`
-  writeFileSync(tmp, JSON.stringify(ring, null, 2), { mode: 0o600 })
-  chmodSync(tmp, 0o600)
-  renameSync(tmp, path)
-}
+const writeKeyring = (path: string, ring: KeyringFile) => writePrivateFile(path, JSON.stringify(ring, null, 2))
 
 /**
  * Loads (or creates) the keyring under the data dir, mode 0600. With a

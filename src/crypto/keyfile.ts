@@ -4,8 +4,9 @@
  * as ssh does for private keys.
  */
 import { randomBytes } from 'node:crypto'
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync, chmodSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { privateFileProblem, writePrivateFile } from '../core/private-file.ts'
 import { CryptoError } from './errors.ts'
 
 export interface KeyringEntry { version: number; key: Buffer }
@@ -28,10 +29,8 @@ export function ensureLocalKeyfile(dataDir: string): { path: string; created: bo
 }
 
 export function readKeyfile(path: string): KeyringEntry[] {
-  const st = statSync(path)
-  if ((st.mode & 0o077) !== 0) {
-    throw new CryptoError('keyfile_insecure', `${path} has mode ${(st.mode & 0o777).toString(8)}; run chmod 600 ${path}`)
-  }
+  const problem = privateFileProblem(path)
+  if (problem) throw new CryptoError('keyfile_insecure', problem)
   let parsed: any
   try { parsed = JSON.parse(readFileSync(path, 'utf8')) } catch (e) { throw new CryptoError('keyfile_invalid', path, { cause: e }) }
   if (parsed?.format !== FORMAT || !Array.isArray(parsed.keys) || parsed.keys.length === 0) {
@@ -42,16 +41,11 @@ export function readKeyfile(path: string): KeyringEntry[] {
 
 /** Atomic replace (temp file with 0600 from creation, fsync, rename), so a crash never leaves half a keyring. */
 export function writeKeyfile(path: string, entries: KeyringEntry[]): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`
   const body = JSON.stringify({
     format: FORMAT,
     keys: entries.map((e) => ({ version: e.version, key: e.key.toString('base64') })),
   }, null, 2)
-  const fd = openSync(tmp, 'wx', 0o600)
-  try { writeSync(fd, body); fsyncSync(fd) } finally { closeSync(fd) }
-  chmodSync(tmp, 0o600) // umask cannot widen it, but be explicit
-  renameSync(tmp, path)
+  writePrivateFile(path, body)
 }
 
 /** `SEALPOST_MASTER_KEY`: one key (version 1), or a keyring `2:<key>,1:<key>`; base64 or hex, 32 bytes each. */

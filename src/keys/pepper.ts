@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import { privateFileProblem } from '../core/private-file.ts'
 
 export const pepperPath = (dataDir: string) => join(dataDir, 'pepper.key')
 
@@ -19,8 +20,8 @@ export function loadPepper(config: { pepper?: string; dataDir: string }, opts: {
     try { writeSync(fd, randomBytes(32).toString('base64url')) } finally { closeSync(fd) }
     return { pepper: readFileSync(path, 'utf8').trim(), created: true }
   }
-  const mode = statSync(path).mode & 0o777
-  if (mode & 0o077) throw new Error(`${path} has mode ${mode.toString(8)}; run chmod 600 ${path}`)
+  const problem = privateFileProblem(path)
+  if (problem) throw new Error(problem)
   const pepper = readFileSync(path, 'utf8').trim()
   if (pepper.length < 32) throw new Error(`${path} holds fewer than 32 characters`)
   return { pepper, created: false }
