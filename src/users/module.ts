@@ -1,13 +1,8 @@
-import type { AuditRecorder } from '../core/audit-sink.ts'
-import type { Clock } from '../core/clock.ts'
-import type { FieldCipher } from '../crypto/cipher.ts'
-import type { Db } from '../storage/db.ts'
 import { createAccountService } from './accounts.ts'
 import type { UsersDeps } from './deps.ts'
 import { createEnrolmentService } from './enrolment.ts'
 import { createSessionGate } from './gate.ts'
 import { createInvitationService } from './invitations.ts'
-import type { MailSender } from './mail.ts'
 import { createMemberService } from './members.ts'
 import { createAuthService } from './service.ts'
 import { createSessionManager, type SessionTimeouts } from './sessions.ts'
@@ -16,15 +11,8 @@ import { pruneSessions } from './session-store.ts'
 import { pruneThrottle } from './throttle.ts'
 import type { WebAuthnConfig } from './webauthn.ts'
 
-export interface UsersOptions {
-  db: Db
-  clock: Clock
-  pepper: string
-  cipher: FieldCipher
-  audit: AuditRecorder
-  mail: MailSender
-  /** Public base URL: WebAuthn relying party, email links, allowed Origin. */
-  publicUrl: string
+/** What the caller provides; the rest of UsersDeps (sessions, step-up, WebAuthn) is derived here. */
+export interface UsersOptions extends Pick<UsersDeps, 'db' | 'clock' | 'pepper' | 'cipher' | 'audit' | 'mail' | 'publicUrl'> {
   issuer?: string
   timeouts?: Partial<SessionTimeouts>
   /** Origins allowed on state-changing browser requests; default: the public URL's. Empty: the request's Host. */
