@@ -27,6 +27,12 @@ export interface SanitizedHtml {
 }
 
 export const HTML_MAX = 5 * 1024 * 1024
+/**
+ * <style> text per message, all blocks together; the blocks past it are dropped (and
+ * reported). Gmail ignores a <style> over 16 KB, so 128 KB loses nothing real, and it
+ * bounds the css-tree work (about 1 s per MB on an idle core) whatever the HTML size.
+ */
+export const STYLE_TEXT_MAX = 128 * 1024
 
 const TAGS = [
   'html', 'head', 'body', 'title', 'style', 'div', 'span', 'p', 'br', 'hr', 'center', 'font',
@@ -71,6 +77,19 @@ export function sanitizeHtml(html: unknown, field = 'html'): SanitizedHtml {
     else if (counts.size < 100) counts.set(key, { kind, name: name.slice(0, 40), count: 1 })
   }
   const sheets: string[] = []
+  let styleBytes = 0
+  // Email HTML repeats the same inline style on every cell: parse each distinct value once.
+  const styleCache = new Map<string, { clean: string; removed: string[] }>()
+  const styleAttribute = (style: string) => {
+    let hit = styleCache.get(style)
+    if (!hit) {
+      const removed: string[] = []
+      hit = { clean: sanitizeStyleAttribute(style, (what) => removed.push(what)), removed }
+      styleCache.set(style, hit)
+    }
+    for (const what of hit.removed) note('css', what)
+    return hit.clean
+  }
   const out = sanitize(html, {
     allowedTags: TAGS,
     allowedAttributes: { ...ATTRS, style: [STYLE_SLOT] },
@@ -98,7 +117,7 @@ export function sanitizeHtml(html: unknown, field = 'html'): SanitizedHtml {
       '*': (tagName, attribs) => {
         if (attribs.style == null) return { tagName, attribs }
         const { style, ...rest } = attribs
-        const clean = sanitizeStyleAttribute(style, (what) => note('css', what))
+        const clean = styleAttribute(style)
         return { tagName, attribs: clean ? { ...rest, style: clean } : rest }
       },
       style: (tagName) => ({ tagName, attribs: { [STYLE_SLOT]: String(sheets.length++) } }),
@@ -106,7 +125,10 @@ export function sanitizeHtml(html: unknown, field = 'html'): SanitizedHtml {
     },
     // Runs when an element closes, with its whole text: the <style> text is sanitised here.
     exclusiveFilter: (frame) => {
-      if (frame.tag === 'style') sheets[Number(frame.attribs[STYLE_SLOT])] = sanitizeStylesheet(frame.text, (what) => note('css', what))
+      if (frame.tag !== 'style') return false
+      styleBytes += frame.text.length
+      if (styleBytes > STYLE_TEXT_MAX) note('css', 'style too large')
+      else sheets[Number(frame.attribs[STYLE_SLOT])] = sanitizeStylesheet(frame.text, (what) => note('css', what))
       return false
     },
   })

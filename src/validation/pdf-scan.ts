@@ -22,7 +22,9 @@ import { inflateSync } from 'node:zlib'
 
 export type PdfProblem = 'active_content' | 'unscannable_content' | null
 
-export const PDF_SCAN_LIMITS = { maxInflateRatio: 10, maxInflatedBytes: 50 * 1024 * 1024, maxObjectStreams: 1_000 } as const
+export interface PdfScanLimits { maxInflateRatio: number; maxInflatedBytes: number; maxObjectStreams: number }
+
+export const PDF_SCAN_LIMITS: Readonly<PdfScanLimits> = { maxInflateRatio: 10, maxInflatedBytes: 50 * 1024 * 1024, maxObjectStreams: 1_000 }
 
 const ACTIVE_NAMES = new Set([
   'JavaScript', 'JS', 'Launch', 'AA', 'EmbeddedFile', 'EmbeddedFiles', 'SubmitForm', 'ImportData',
@@ -40,8 +42,8 @@ const ENDSTREAM = Buffer.from('endstream')
 class Scan {
   budget: number
   objectStreams = 0
-  readonly limits: typeof PDF_SCAN_LIMITS
-  constructor(size: number, limits: typeof PDF_SCAN_LIMITS) {
+  readonly limits: Readonly<PdfScanLimits>
+  constructor(size: number, limits: Readonly<PdfScanLimits>) {
     this.limits = limits
     this.budget = Math.min(limits.maxInflatedBytes, size * limits.maxInflateRatio)
   }
@@ -164,6 +166,6 @@ function directLength(b: Buffer, at: number, to: number): number | null {
   return Number(b.toString('latin1', first.start, first.end))
 }
 
-export function scanPdf(b: Buffer, limits = PDF_SCAN_LIMITS): PdfProblem {
+export function scanPdf(b: Buffer, limits: Readonly<PdfScanLimits> = PDF_SCAN_LIMITS): PdfProblem {
   return new Scan(b.length, limits).lex(b, 0, b.length, false)
 }

@@ -6,7 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { sanitizeHtml } from '../../src/validation/html.ts'
+import { sanitizeHtml, STYLE_TEXT_MAX } from '../../src/validation/html.ts'
 import { sanitizeStylesheet } from '../../src/validation/css.ts'
 import * as csstree from 'css-tree'
 
@@ -90,15 +90,32 @@ test('url(): absolute http, https and cid kept; every other form dropped', () =>
   }
 })
 
+test('a repeated inline style is reported for each element it was removed from', () => {
+  const r = sanitizeHtml('<p style="color:red;background:url(javascript:x)">a</p><p style="color:red;background:url(javascript:x)">b</p>')
+  assert.equal(r.html, '<p style="color:red">a</p><p style="color:red">b</p>')
+  assert.deepEqual(r.removed, [{ kind: 'css', name: 'url(javascript)', count: 2 }])
+})
+
+test('<style> text past the per-message budget is dropped and reported', () => {
+  const block = `p{color:red}${' '.repeat(STYLE_TEXT_MAX / 2 - 20)}`
+  const r = sanitizeHtml(`<style>${block}</style><style>${block}</style><style>${block}</style><p>x</p>`)
+  assert.equal(r.html, '<style>p{color:red}</style><style>p{color:red}</style><p>x</p>')
+  assert.deepEqual(r.removed, [{ kind: 'css', name: 'style too large', count: 1 }])
+})
+
 test('@media, @supports and @keyframes are kept and their blocks sanitised', () => {
   assert.equal(clean('<style>@media (max-width:600px){td{color:blue;background:url(javascript:x)}}@supports (display:grid){p{display:grid}}</style>'),
     '<style>@media (max-width:600px){td{color:blue}}@supports (display:grid){p{display:grid}}</style>')
 })
 
 test('CSS that breaks the parser is dropped, not a crash', () => {
-  const r = sanitizeHtml(`<style>${'@media x{'.repeat(100_000)}</style><p>ok</p>`)
+  const deep = '@media x{'.repeat(Math.floor(STYLE_TEXT_MAX / 9))
+  const r = sanitizeHtml(`<style>${deep}</style><p>ok</p>`)
   assert.equal(r.html, '<p>ok</p>')
-  assert.ok(removed(`<style>${'@media x{'.repeat(100_000)}</style>`).includes('css:unparseable css'))
+  assert.ok(r.removed.some((x) => x.name === 'unparseable css'), JSON.stringify(r.removed))
+  const removedNames: string[] = []
+  assert.equal(sanitizeStylesheet('@media x{'.repeat(100_000), (what) => removedNames.push(what)), '')
+  assert.ok(removedNames.includes('unparseable css'))
   assert.equal(sanitizeStylesheet('a{b:' + '('.repeat(100_000), () => {}).includes('<'), false)
 })
 
