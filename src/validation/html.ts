@@ -16,7 +16,7 @@ import { sanitizeStyleAttribute, sanitizeStylesheet, urlScheme } from './css.ts'
 
 export interface Removal {
   kind: 'tag' | 'attribute' | 'url' | 'css'
-  /** Tag or attribute name, or URL scheme. */
+  /** Tag or attribute name, URL scheme, or the CSS construct removed ('@import', 'url(javascript)'). */
   name: string
   count: number
 }
