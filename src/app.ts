@@ -64,7 +64,7 @@ import { noUsers, type OAuthUsers } from './oauth/users-port.ts'
 import { listenerBaseUrl } from './oauth/listener-url.ts'
 import { findOrg } from './orgs/store.ts'
 import { createMaintenance, maintenanceTasks, type Maintenance } from './app-maintenance.ts'
-import { createOutboundGuard } from './net/guard.ts'
+import { createOutboundGuard, type OutboundGuard } from './net/guard.ts'
 import type { ResolveHost } from './net/resolve.ts'
 import type { WebhookTransport } from './webhooks/transport.ts'
 import { webhookEncryptedColumns } from './webhooks/table.ts'
@@ -111,6 +111,8 @@ export interface Sealpost {
   audit: AuditService
   /** Metrics, alerts, automatic responses; delivery/ reports outcomes to monitoring.monitor.recordDeliveryOutcome. */
   monitoring: Monitoring
+  /** The one SSRF guard every outbound URL goes through (net/guard.ts). */
+  outbound: OutboundGuard
   /** Users, sessions, MFA, memberships and roles. */
   users: Users
   /** Where users/ mail goes (tests read the in-memory outbox). */
@@ -251,6 +253,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     domains,
     audit: auditService,
     monitoring,
+    outbound,
     bootstrapDeps: { db, pepper, clock, createDomain: domains.create, createOwner: (orgId, email) => users.accounts.createOwner(orgId, email) },
     async startWorkers() {
       // Transport (relay or MX, TLS policy), DKIM signing threads and the worker, from Config.

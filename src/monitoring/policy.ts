@@ -58,9 +58,12 @@ export function createPolicyStore(deps: { db: Db; cipher: FieldCipher; clock: Cl
     }
     if (!input.webhookUrl) return input.webhookUrl
     // The same guard as every send (net/guard.ts): scheme, credentials, port, host form, and every resolved address.
-    try { return (await deps.outbound.check(input.webhookUrl)).url.href } catch (err) {
+    let url: URL
+    try { url = (await deps.outbound.check(input.webhookUrl)).url } catch (err) {
       throw new AppError('url_not_allowed', 'webhookUrl must be a public https:// URL without credentials.', { details: [{ path: '/webhookUrl', message: 'refused' }], cause: err })
     }
+    url.hash = ''
+    return url.href
   }
 
   return {
