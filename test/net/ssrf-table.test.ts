@@ -112,3 +112,76 @@ test('configuration time: every URL of the table is refused by POST/PATCH /v1/we
   const odd = await call('PUT', '/v1/alerts/policy', { webhookUrl: 'https://PUBLIC.attacker.example:443/a/../hook#frag' })
   assert.equal(odd.json().webhook.url, 'https://public.attacker.example/hook')
 })
+
+/** A webhook service and a policy store that store any URL: rows written before this guard existed, or by an older version. */
+const storeAnything: WebhookTransport['check'] = async (u) => ({ url: new URL(String(u)), addresses: [] })
+const storable = (url: string) => URL.canParse(url)
+
+test('send time: the webhook dispatcher refuses every stored URL of the table and never connects', { timeout: 120_000 }, async (t) => {
+  const rx = await connectionCounter(t)
+  const h = await strictApp()
+  t.after(() => h.close())
+  const org = await h.seedOrg()
+  const legacy = createWebhookService({ db: h.db, cipher: h.app.envelope, clock: h.clock, audit: discardAudit, transport: { check: storeAnything, post: h.app.outbound.post } })
+  const principal = { orgId: org.orgId, actor: { type: 'key' as const, id: org.liveKeyId }, scopes: ['webhooks:manage'], environment: 'live' as const, credentialId: org.liveKeyId }
+  const cases = REFUSED.filter((c) => storable(c.url)).map((c) => ({ ...c, url: withPort(c.url, rx.port) }))
+  const hooks = new Map<string, RegExp>()
+  for (const c of cases) hooks.set((await legacy.create(principal, { url: c.url, events: ['message.delivered'] })).id, c.reason)
+
+  await h.seedDomain(org.orgId, 'send-time.test', 'ed25519')
+  await recordOutcome(h, org, await sendMessage(h, org, 'send-time.test'), delivered)
+  // The app's own guard (h.app.outbound), as the dispatcher started with the workers uses it.
+  const dispatcher = testDispatcher(h, h.app.outbound, logSink().logger, { batch: 200, timeoutMs: 2000 })
+  assert.equal(await dispatcher.runOnce(), hooks.size)
+
+  for (const [id, reason] of hooks) {
+    const [attempt] = (await legacy.deliveries(principal, id, {})).data
+    const url = (await legacy.get(principal, id)).url
+    assert.equal(attempt.ok, false, url)
+    assert.equal(attempt.status_code, null, url)
+    assert.match(attempt.error!, reason, url)
+  }
+  assert.equal(rx.connections(), 0, 'nothing reached the loopback listener')
+})
+
+test('send time: the alert notifier refuses every stored URL of the table and never connects', { timeout: 120_000 }, async (t) => {
+  const rx = await connectionCounter(t)
+  const h = await strictApp()
+  t.after(() => h.close())
+  const org = await h.seedOrg()
+  const legacy = createPolicyStore({ db: h.db, cipher: h.app.envelope, clock: h.clock, outbound: { check: storeAnything } })
+  let n = 0
+  for (const c of REFUSED.filter((x) => storable(x.url))) {
+    const url = withPort(c.url, rx.port)
+    await legacy.set(org.orgId, { webhookUrl: url, rules: { complaint_rate_spike: { actions: ['notify'] } } }, 'user:usr_legacy')
+    h.clock.advance(31_000) // past the app's policy cache
+    const view = await h.app.monitoring.alerts.raise({ rule: 'complaint_rate_spike', severity: 'high', orgId: org.orgId, subject: { type: 'org', id: `case${n++}` }, summary: 's', evidence: {}, at: h.clock.now().getTime() })
+    const hook = view.actions.find((a) => a.action === 'notify_webhook')
+    assert.ok(hook, `${url}: notified`)
+    assert.equal(hook.ok, false, url)
+    assert.match(hook.detail!, c.reason, url)
+  }
+  assert.ok(n >= 60)
+  assert.equal(rx.connections(), 0, 'nothing reached the loopback listener')
+})
+
+test('DNS rebinding: a name public when configured and loopback when sent is refused at send time', async (t) => {
+  const rx = await connectionCounter(t)
+  let asked = 0
+  const h = await strictApp(async (host) => {
+    if (host !== 'rebind.attacker.example') return zoneResolver()(host)
+    return asked++ === 0 ? ['93.184.216.34'] : ['127.0.0.1']
+  })
+  t.after(() => h.close())
+  const org = await h.seedOrg()
+  const url = `https://rebind.attacker.example:${rx.port}/hook`
+  const created = await h.http.inject({ method: 'POST', url: '/v1/webhooks', headers: bearer(org.liveKey), payload: { url, events: ['message.delivered'] } })
+  assert.equal(created.statusCode, 201, created.body)
+  await h.seedDomain(org.orgId, 'rebind.test', 'ed25519')
+  await recordOutcome(h, org, await sendMessage(h, org, 'rebind.test'), delivered)
+  assert.equal(await testDispatcher(h, h.app.outbound, logSink().logger, { timeoutMs: 2000 }).runOnce(), 1)
+  const attempts = await h.http.inject({ method: 'GET', url: `/v1/webhooks/${created.json().id}/deliveries`, headers: bearer(org.liveKey) })
+  assert.match(attempts.json().data[0].error, /non-public address: loopback \(RFC 1122\)$/)
+  assert.equal(asked, 2, 'resolved once at configuration, once at send')
+  assert.equal(rx.connections(), 0)
+})
