@@ -6,8 +6,8 @@ export interface PinnedAddress { address: string; family: 4 | 6 }
 
 /** Response bytes read before the socket is closed: only the status matters, the body is drained politely, not kept. */
 export const MAX_RESPONSE_BYTES = 64 * 1024
-/** Response header bytes accepted (Node's default, made explicit). */
-export const MAX_RESPONSE_HEADER_BYTES = 16 * 1024
+/** Response header bytes accepted (half of Node's default: a receiver has no reason to send more). */
+export const MAX_RESPONSE_HEADER_BYTES = 8 * 1024
 
 /**
  * A `lookup` for http.request that answers only with addresses already checked: the
