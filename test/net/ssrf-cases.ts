@@ -87,6 +87,7 @@ export const REFUSED: readonly RefusedCase[] = [
   r('https://127.0.0.1.:PORT/hook', LOOPBACK),
   r('https://%31%32%37.0.0.1:PORT/hook', LOOPBACK),
   r('https://\u2460\u2461\u2466.0.0.1:PORT/hook', LOOPBACK),
+  r('https://\uff11\uff12\uff17.\uff10.\uff10.\uff11:PORT/hook', LOOPBACK),
   r('https://0:PORT/hook', addr('this-network', 'RFC 791')),
   r('https://3232235521/hook', PRIVATE),
   r('https://0xa9.0xfe.0xa9.0xfe/latest/meta-data/', METADATA),
@@ -129,6 +130,7 @@ export const REFUSED: readonly RefusedCase[] = [
   // Names: special-use, trailing dot, single label, and attacker DNS answering each refused class.
   r('https://localhost:PORT/hook', /special-use name \(\.localhost, RFC 6761\)/),
   r('https://api.localhost:PORT/hook', /special-use name \(\.localhost, RFC 6761\)/),
+  r('https://\u24db\u24de\u24d2\u24d0\u24db\u24d7\u24de\u24e2\u24e3:PORT/hook', /special-use name \(\.localhost, RFC 6761\)/),
   r('https://LocalHost:PORT/hook', /special-use name \(\.localhost, RFC 6761\)/),
   r('https://localhost.:PORT/hook', /trailing dot/),
   r('https://example.com./hook', /trailing dot/),
@@ -136,6 +138,7 @@ export const REFUSED: readonly RefusedCase[] = [
   r('https://metadata.google.internal/computeMetadata/v1/', /special-use name \(\.internal, ICANN private-use TLD\)/),
   r('https://router.home.arpa/hook', /special-use name \(\.home\.arpa, RFC 8375\)/),
   r('https://duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion/hook', /special-use name \(\.onion, RFC 7686\)/),
+  r('https://nothing.invalid/hook', /special-use name \(\.invalid, RFC 6761\)/),
   r('https://intranet:PORT/hook', /fully qualified/),
   r('https://bad!name.example/hook', /not a valid DNS name/),
   r('https://-lead.example/hook', /not a valid DNS name/),
@@ -176,6 +179,7 @@ export const REFUSED: readonly RefusedCase[] = [
   r('https://93.184.216.34:25/hook', /port 25 is not allowed/),
   r('https://93.184.216.34:22/hook', /port 22 is not allowed/),
   r('https://93.184.216.34:6667/hook', /port 6667 is not allowed/),
+  r('https://[fe80::1%25eth0]/hook', /not a valid URL/),
   r('not a url at all', /not a valid URL/),
 ]
 
