@@ -66,8 +66,6 @@ export function createOutboundGuard(opts: OutboundGuardOptions) {
   const timedOut = (ms: number) => new Error(`timed out after ${ms} ms`)
 
   return {
-    allowPrivate,
-
     /** Configuration time: throws OutboundRefused (or a timeout) unless the URL may be called. */
     async check(input: string | URL): Promise<CheckedTarget> {
       const ms = opts.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS
