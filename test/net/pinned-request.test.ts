@@ -96,3 +96,13 @@ test('a resolver error is a refusal that says the host does not resolve (and hid
   const guard = createOutboundGuard({ allowPrivate: false, resolve: async () => { throw new Error('getaddrinfo EAI_AGAIN internal-dns.corp 10.0.0.53') } })
   await assert.rejects(guard.check('https://x.attacker.example/'), (err: Error) => err instanceof OutboundRefused && err.message === 'the host does not resolve')
 })
+
+test('IPv6 and IPv4-mapped literals connect to the address they name (escape hatch on)', async (t) => {
+  const v6 = await listen(t, '::1', ok)
+  const guard = createOutboundGuard({ allowPrivate: true })
+  assert.equal((await post(guard, `http://[::1]:${v6.port}/hook`)).status, 204)
+  assert.equal(v6.requests(), 1)
+  const v4 = await listen(t, '127.0.0.1', ok)
+  assert.equal((await post(guard, `http://[::ffff:127.0.0.1]:${v4.port}/hook`)).status, 204)
+  assert.equal(v4.requests(), 1)
+})
