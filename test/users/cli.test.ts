@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openStorage } from '../../src/storage/db.ts'
@@ -20,8 +20,14 @@ test('user CLI: create-owner then reset-mfa, both in the audit trail', { timeout
 
   const created = await cli('create-owner', '--email', 'Boss@Example.com', '--org', 'Boss Inc')
   assert.match(created.stdout, /owner Boss@Example.com \(usr_[0-9a-z]{26}\) of organization org_[0-9a-z]{26}/)
-  const password = /password \(shown once\): (\S+)/.exec(created.stdout)?.[1]
+  // stdout is not a terminal: the one-time password goes to a 0600 file in the data folder, never to the output.
+  const userId = /\((usr_[0-9a-z]{26})\)/.exec(created.stdout)![1]
+  const file = join(dir, `one-time-password-${userId}.txt`)
+  assert.ok(created.stdout.includes(`written to ${file} (mode 0600)`), created.stdout)
+  assert.equal(statSync(file).mode & 0o777, 0o600)
+  const password = /\(shown once\): (\S+)/.exec(readFileSync(file, 'utf8'))?.[1]
   assert.ok(password && password.length >= 24)
+  assert.ok(!created.stdout.includes(password) && !created.stderr.includes(password))
 
   await assert.rejects(cli('create-owner', '--email', 'boss@example.com', '--org', 'Again'), (e: any) => e.code === 1 && /already exists/.test(e.stderr))
   await assert.rejects(cli('reset-mfa', 'boss@example.com'), (e: any) => e.code === 2)

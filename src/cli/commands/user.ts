@@ -10,14 +10,19 @@ import { buildApp } from '../../app.ts'
 import { newId } from '../../core/ids.ts'
 import { isAppError } from '../../core/errors.ts'
 import { findOrg, insertOrg } from '../../orgs/store.ts'
+import { handOverSecrets } from '../secret-handoff.ts'
+
+/** Where a new owner's one-time password goes when stdout is not a terminal. */
+export const oneTimePasswordFile = (userId: string) => `one-time-password-${userId}.txt`
 
 export const summary = 'users: create-owner --email E (--org NAME | --org-id ID) | reset-mfa EMAIL --reason TEXT'
 
 const usage = `usage: npm run cli -- user <command>
   create-owner --email EMAIL (--org NAME | --org-id ORG_ID) [--name NAME] [--password-stdin]
       creates the owner of a new organization (--org) or of an existing one (--org-id).
-      Without --password-stdin a random password is printed once; MFA enrolment is
-      forced at first sign-in.
+      Without --password-stdin a one-time password is shown once (on a terminal; else
+      written to a 0600 file in the data folder): it signs in once, and that session
+      must replace it and enrol MFA before anything else.
   reset-mfa EMAIL --reason TEXT
       removes every second factor and recovery code of the user and signs them out
       everywhere; they enrol again at next sign-in. Recorded in the audit log.`
@@ -73,8 +78,13 @@ export async function run(argv: string[]): Promise<number> {
     }
     const r = await app.users.accounts.createOwner(orgId, values.email!, { password, displayName: values.name })
     console.log(`owner ${values.email} (${r.userId}) of organization ${orgId}`)
-    if (r.oneTimePassword) console.log(`password (shown once): ${r.oneTimePassword}`)
-    console.log('Sign in, then enrol an authenticator app or a passkey: owners must use MFA.')
+    if (r.oneTimePassword) {
+      handOverSecrets(`one-time password for ${values.email} (shown once): ${r.oneTimePassword}`, oneTimePasswordFile(r.userId),
+        { stdout: process.stdout, dataDir: rt.config.dataDir, notice: (m) => console.log(m) })
+      console.log('It signs in once: replace it, then enrol an authenticator app or a passkey (owners must use MFA), before anything else.')
+    } else {
+      console.log('Sign in, then enrol an authenticator app or a passkey: owners must use MFA.')
+    }
     return 0
   } catch (e) {
     if (isAppError(e)) { console.error(`${e.code}: ${e.message}`); return 1 }
