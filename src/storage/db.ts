@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, existsSync, openSync } from 'node:fs'
+import { closeSync, existsSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { Kysely, type Transaction } from 'kysely'
 import { assertPrivateFiles, ensurePrivateDir } from '../core/private-file.ts'
@@ -29,19 +29,14 @@ const sqliteFiles = (file: string) => [file, `${file}-wal`, `${file}-shm`]
  * The SQLite database and its WAL and shared-memory files hold every ciphertext,
  * hash and the audit trail: owner-only (folder 0700, files 0600), like the key
  * files, and a looser existing one is refused with the chmod to run. SQLite gives
- * -wal and -shm the database file's mode, so that file is created 0600 first.
+ * -wal and -shm the database file's mode, so creating that file 0600 (before SQLite
+ * does, with 0644) covers all three, whatever the umask.
  */
 function prepareSqliteFiles(file: string): void {
   if (file === ':memory:') return
   ensurePrivateDir(dirname(file))
   assertPrivateFiles(sqliteFiles(file))
   if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600))
-}
-
-/** After opening (journal_mode=WAL creates -wal and -shm): make sure whatever was created is 0600. */
-function sealSqliteFiles(file: string): void {
-  if (file === ':memory:') return
-  for (const f of sqliteFiles(file)) if (existsSync(f)) chmodSync(f, 0o600)
 }
 
 export async function openStorage(opts: StorageOptions): Promise<Storage> {
@@ -52,7 +47,6 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
       ? postgresDialect(opts.databaseUrl, { schema: opts.pgSchema, max: opts.poolSize })
       : sqliteDialect(opts.sqliteFile),
   })
-  if (!opts.databaseUrl) sealSqliteFiles(opts.sqliteFile)
   await migrateToLatest(db, opts.databaseUrl ? opts.pgSchema : undefined)
   return { db, dialect, close: () => db.destroy() }
 }
