@@ -5,14 +5,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { AUTH_FAILURE_DEFAULTS, createAuthFailureDetector } from '../../src/monitoring/detectors/auth-failures.ts'
-import type { RequestObservation } from '../../src/monitoring/detectors/signal.ts'
+import type { RequestObservation, Signal } from '../../src/monitoring/detectors/signal.ts'
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0)
 const LOOKUP = 'VictimLookup'
 const failure = (ip: string, at = T0): RequestObservation => ({
   at, ip, method: 'GET', route: '/v1/keys', status: 401, orgId: null, keyId: null, authFailure: 'invalid_key', credentialHint: LOOKUP,
 })
-const keySignals = (signals: ReturnType<ReturnType<typeof createAuthFailureDetector>['observe']>) => signals.filter((s) => s.subject.type === 'key')
+const keySignals = (signals: Signal[]) => signals.filter((s) => s.subject.type === 'key')
 
 test('one IP hammering a key raises only the IP-level alert (no organization), never the key alert', () => {
   const d = createAuthFailureDetector()
@@ -36,7 +36,7 @@ test('a distributed attack (failures from several networks) still alerts the key
   const networks = Math.ceil(perKey / perSourceCap)
   assert.ok(networks >= minSources)
   const d = createAuthFailureDetector()
-  const fired = []
+  const fired: Signal[] = []
   for (let n = 0; n < networks + 3; n++) {
     for (let i = 0; i < perSourceCap * 5; i++) fired.push(...keySignals(d.observe(failure(`10.${n}.0.${i + 1}`, T0 + n * 100 + i))))
   }
@@ -48,7 +48,7 @@ test('a distributed attack (failures from several networks) still alerts the key
 
 test('failures from fewer than minSources networks never alert the organization, however many', () => {
   const d = createAuthFailureDetector({ ...AUTH_FAILURE_DEFAULTS, perSourceCap: 100 })
-  const fired = []
+  const fired: Signal[] = []
   for (let n = 0; n < AUTH_FAILURE_DEFAULTS.minSources - 1; n++) {
     for (let i = 0; i < 50; i++) fired.push(...keySignals(d.observe(failure(`10.${n}.0.1`, T0 + n * 100 + i))))
   }
