@@ -52,7 +52,7 @@ test('failures from fewer than minSources networks never alert the organization,
   for (let n = 0; n < AUTH_FAILURE_DEFAULTS.minSources - 1; n++) {
     for (let i = 0; i < 50; i++) fired.push(...keySignals(d.observe(failure(`10.${n}.0.1`, T0 + n * 100 + i))))
   }
-  assert.deepEqual(fired, [])
+  assert.equal(fired.length, 0)
   fired.push(...keySignals(d.observe(failure('10.99.0.1', T0 + 999))))
   assert.equal(fired.length, 1, 'the next network makes it distributed')
 })
