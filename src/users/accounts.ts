@@ -120,12 +120,27 @@ export function createAccountService(deps: UsersDeps) {
     return { userId: user.id, sessionsRevoked }
   }
 
+  /**
+   * Operator recovery (CLI) for a lost password, or a one-time password whose single
+   * session was lost: a new one-time password (returned once), every session signed
+   * out. Second factors stay: the user still needs theirs to get past the MFA stage.
+   */
+  async function issueOneTimePassword(email: string, actor: AdminEvent['actor'], reason: string): Promise<{ userId: string; oneTimePassword: string; sessionsRevoked: number }> {
+    const user = await findUserByEmail(db, email)
+    if (!user) throw new AppError('not_found', 'User not found.')
+    const oneTimePassword = randomBytes(18).toString('base64url')
+    await updateUser(db, user.id, { password_hash: await hashPassword(oneTimePassword), password_change_required: 1, one_time_password_used_at: null, updated_at: now() })
+    const sessionsRevoked = await deps.sessions.revokeAll(user.id)
+    deps.audit.record({ orgId: null, actor, action: 'user.password_reset', target: { type: 'user', id: user.id }, outcome: 'success', details: { reason, sessionsRevoked, oneTime: true } })
+    return { userId: user.id, oneTimePassword, sessionsRevoked }
+  }
+
   /** For callers that must check before creating other rows (the CLI creates the org first). */
   async function emailTaken(email: string): Promise<boolean> {
     return (await findUserByEmail(db, email)) !== undefined
   }
 
-  return { createUser, createOwner, emailTaken, sendVerificationEmail, verifyEmail, changePassword, updateProfile, resetMfa }
+  return { createUser, createOwner, emailTaken, sendVerificationEmail, verifyEmail, changePassword, updateProfile, resetMfa, issueOneTimePassword }
 }
 
 export type AccountService = ReturnType<typeof createAccountService>

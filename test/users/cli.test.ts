@@ -5,6 +5,7 @@ import { promisify } from 'node:util'
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { verify } from '@node-rs/argon2'
 import { openStorage } from '../../src/storage/db.ts'
 
 const run = promisify(execFile)
@@ -12,7 +13,7 @@ const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname
 
 // The CLI opens storage from the environment like the server does: SQLite in a temporary data dir.
 // Each CLI run boots the whole app (key provider, audit signer, OAuth keys): allow several minutes under load.
-test('user CLI: create-owner then reset-mfa, both in the audit trail', { timeout: 300_000 }, async (t) => {
+test('user CLI: create-owner, reset-mfa and reset-password, all in the audit trail', { timeout: 300_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sealpost-cli-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
   const env = { ...process.env, SEALPOST_DATA_DIR: dir, SEALPOST_LOG_LEVEL: 'silent', DATABASE_URL: '' }
@@ -33,6 +34,11 @@ test('user CLI: create-owner then reset-mfa, both in the audit trail', { timeout
   await assert.rejects(cli('reset-mfa', 'boss@example.com'), (e: any) => e.code === 2)
   const reset = await cli('reset-mfa', 'boss@example.com', '--reason', 'lost phone, ticket 42')
   assert.match(reset.stdout, /MFA reset for boss@example.com/)
+  // A new one-time password replaces the old one, in the same 0600 file (never on this output).
+  const again = await cli('reset-password', 'boss@example.com', '--reason', 'lost the first session')
+  assert.match(again.stdout, /password reset for boss@example.com/)
+  const second = /\(shown once\): (\S+)/.exec(readFileSync(file, 'utf8'))?.[1]
+  assert.ok(second && second !== password && !again.stdout.includes(second))
 
   const storage = await openStorage({ sqliteFile: join(dir, 'sealpost.sqlite') })
   try {
@@ -46,6 +52,10 @@ test('user CLI: create-owner then reset-mfa, both in the audit trail', { timeout
     assert.match(String(resetEvent.actor_id), /^cli:/)
     assert.equal(JSON.parse(String(resetEvent.details)).reason, 'lost phone, ticket 42')
     assert.ok(events.some((e) => e.action === 'member.added'))
+    assert.ok(events.some((e) => e.action === 'user.password_reset'))
+    const owner = await storage.db.selectFrom('users').select(['password_hash', 'password_change_required']).executeTakeFirstOrThrow()
+    assert.equal(owner.password_change_required, 1)
+    assert.equal(await verify(owner.password_hash, second!), true)
   } finally {
     await storage.close()
   }

@@ -7,7 +7,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { newId } from '../../src/core/ids.ts'
 import { insertOrg } from '../../src/orgs/store.ts'
+import { insertInvitation } from '../../src/users/membership-store.ts'
 import { oauthUsersPort } from '../../src/users/oauth-port.ts'
+import { hashToken, newToken } from '../../src/users/tokens.ts'
 import { testDialects } from '../helpers/dialects.ts'
 import type { TestApp } from '../helpers/harness.ts'
 import { fillPath, label, routesOf } from '../http/every-route.shared.ts'
@@ -119,6 +121,36 @@ for (const { name, skip } of await testDialects()) {
       const r = await login(browser(h, nextIp()), o.email, o.otp)
       assert.equal(r.statusCode, 200)
       assert.equal(r.json().next, 'password')
+    })
+
+    await t.test('operator recovery (user reset-password): a new one-time password, every session signed out, same rules', async () => {
+      const o = await newOwner(h)
+      const first = browser(h, nextIp())
+      await login(first, o.email, o.otp)
+      const r = await h.app.users.accounts.issueOneTimePassword(o.email, { type: 'system', id: 'cli:test' }, 'lost the first session')
+      assert.equal(r.sessionsRevoked, 1)
+      assert.equal((await first.send('GET', '/v1/auth/session')).statusCode, 401)
+      assert.equal((await login(browser(h, nextIp()), o.email, o.otp)).statusCode, 401, 'the old one is dead')
+      const b = browser(h, nextIp())
+      assert.equal((await login(b, o.email, r.oneTimePassword)).json().next, 'password')
+      assert.equal((await login(browser(h, nextIp()), o.email, r.oneTimePassword)).statusCode, 401, 'single use')
+      await h.app.audit.writer.flush()
+      const ev = await h.db.selectFrom('audit_events').select(['actor_id', 'details']).where('action', '=', 'user.password_reset').where('target_id', '=', o.userId).executeTakeFirstOrThrow()
+      assert.equal(ev.actor_id, 'cli:test')
+      assert.ok(!String(ev.details).includes(r.oneTimePassword))
+    })
+
+    await t.test('accepting an invitation is closed to the one-time session too', async () => {
+      const o = await newOwner(h)
+      const orgId = newId('org')
+      await insertOrg(h.db, { id: orgId, name: 'Inviting', created_at: h.clock.now().getTime() })
+      const token = newToken()
+      await insertInvitation(h.db, { id: newId('inv'), org_id: orgId, email: o.email, role: 'developer', token_hash: hashToken(token), invited_by: null, created_at: h.clock.now().getTime(), expires_at: h.clock.now().getTime() + 3_600_000, accepted_at: null, accepted_by: null, revoked_at: null })
+      const b = browser(h, nextIp())
+      await login(b, o.email, o.otp)
+      const r = await b.send('POST', '/v1/invitations/accept', { token })
+      assert.equal(r.statusCode, 403)
+      assert.equal(r.json().error.code, 'password_change_required')
     })
 
     await t.test('an owner created with a chosen password has no one-time stage', async () => {
