@@ -38,8 +38,6 @@ const TOO_MANY = 'Too many failed attempts. Try again later.'
 export interface AuthHooks {
   /** Runs right before a password (argon2) or second-factor check. */
   beforeSecretCheck?: (kind: 'password' | 'mfa') => void | Promise<void>
-  /** The argon2id verification (default: password.ts). */
-  verifyPassword?: (phc: string, password: string) => Promise<boolean>
 }
 
 /**
@@ -49,7 +47,6 @@ export interface AuthHooks {
  */
 export function createAuthService(deps: UsersDeps, hooks: AuthHooks = {}) {
   const { db, sessions, audit } = deps
-  const verify = hooks.verifyPassword ?? verifyPassword
   const now = () => deps.clock.now().getTime()
   warmDummyHash()
 
@@ -90,7 +87,7 @@ export function createAuthService(deps: UsersDeps, hooks: AuthHooks = {}) {
     }
     const user = await findUserByEmail(db, email)
     await hooks.beforeSecretCheck?.('password')
-    const ok = await verify(user ? user.password_hash : await dummyHash(), password)
+    const ok = await verifyPassword(user ? user.password_hash : await dummyHash(), password)
     let reason = !user ? 'unknown_user' : !ok ? 'wrong_password' : user.disabled_at !== null ? 'disabled' : null
     const oneTime = user?.password_change_required === 1
     if (!reason && oneTime && user?.one_time_password_used_at !== null) reason = 'one_time_password_reused'
