@@ -157,7 +157,9 @@ export function buildProvider(o: ProviderOptions): Provider {
  */
 function pinOrigin(origin: string) {
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
-    Object.defineProperty(ctx.request, 'origin', { value: origin, configurable: true })
+    // Koa's href is protocol + Host + path; oidc-provider's urlFor resolves against it (ctx.origin is the Origin header in Koa 3: untouched).
+    const request = ctx.request
+    Object.defineProperty(request, 'href', { get: () => origin + request.originalUrl, configurable: true })
     await next()
   }
 }
