@@ -8,6 +8,8 @@ import { buildOAuthApp, apiGet, type OAuthTestApp } from './helpers.ts'
 import { addMember } from './users.ts'
 import { authorize } from './flow.ts'
 import { updateUser } from '../../src/users/store.ts'
+import { insertCustomRole } from '../../src/users/membership-store.ts'
+import { newId } from '../../src/core/ids.ts'
 
 /**
  * Issue 13, item 4 / finding 5: revocation reaches every token on the NEXT request. Role change,
@@ -119,6 +121,20 @@ for (const { name, skip } of await testDialects()) {
       await assert.rejects(client.clientCredentialsGrant(await h.discover(cc.id, cc.client_secret), { scope: 'messages:read', resource: h.api }))
       const fresh = (await client.clientCredentialsGrant(await h.discover(cc.id, rotated.body.client_secret), { scope: 'messages:read', resource: h.api })).access_token
       assert.equal((await apiGet(h, '/v1/messages', fresh)).status, 200)
+    })
+
+    await t.test("a user's token carries the role's conditions: a role limited to 192.0.2.0/24 is refused from 127.0.0.1", async () => {
+      const at = h.clock.now().getTime()
+      const roleId = newId('role', at)
+      await insertCustomRole(h.db, { id: roleId, org_id: h.org.orgId, name: 'remote-reader', description: '', scopes: JSON.stringify(['messages:read']), conditions: JSON.stringify({ ipRanges: ['192.0.2.0/24'] }), created_at: at, updated_at: at })
+      const m = await memberTokens(h, roleId)
+      const r = await apiGet(h, '/v1/messages', m.tokens.access_token)
+      assert.equal(r.status, 403)
+      assert.equal(r.body.error.code, 'policy_denied')
+      assert.equal(r.body.error.details.reason, 'ip_not_allowed')
+      // Widen the role to loopback: the same token works on its next request (conditions are read per request).
+      await h.db.updateTable('custom_roles').set({ conditions: JSON.stringify({ ipRanges: ['127.0.0.0/8'] }) }).where('id', '=', roleId).execute()
+      assert.equal((await apiGet(h, '/v1/messages', m.tokens.access_token)).status, 200)
     })
 
     await t.test('a revocation written by another process applies on the next request (no mirror refresh)', async () => {
