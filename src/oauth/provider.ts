@@ -84,8 +84,9 @@ export function buildProvider(o: ProviderOptions): Provider {
           if (indicator !== o.apiResource) throw new errors.InvalidTarget()
           let scopes = String((client as any).sealpost_scopes ?? '').split(' ').filter(Boolean)
           // Token endpoint with a user behind the grant: what the client may have ∩ what the user holds today.
+          // (Only there: at the authorization endpoint the consent page decides, and refuses non-members.)
           const accountId = (ctx as any).oidc?.entities?.Account?.accountId as string | undefined
-          if (accountId) {
+          if (accountId && (ctx as any).oidc?.route === 'token') {
             const held = await o.accountScopes(accountId, String((client as any).org_id))
             if (held === null) throw new errors.InvalidGrant('the user no longer has access to the organization that owns this client')
             scopes = scopes.filter((s) => held.includes(s))
