@@ -31,6 +31,8 @@ for (const { name, skip } of await testDialects()) {
     const dispatcher = testDispatcher(h, guardedTransport(true), logs.logger)
     /** The receiver's clock is the test clock (it moves by days between cases). */
     const verify = (secret: string, headers: Received['headers'], body: string, atSec = nowSec(h)) => verifyWithAll(secret, headers, body, atSec)
+    /** Every secret a case saw, to check none reached the logs. */
+    const secrets: string[] = []
     let n = 0
     const setup = async () => {
       const org = await h.seedOrg(`Std ${++n}`)
@@ -41,6 +43,7 @@ for (const { name, skip } of await testDialects()) {
     const rotate = async (org: { liveKey: string }, id: string) => {
       const res = await h.http.inject({ method: 'POST', url: `/v1/webhooks/${id}/rotate-secret`, headers: bearer(org.liveKey) })
       assert.equal(res.statusCode, 200, res.body)
+      secrets.push(res.json().secret)
       return res.json().secret as string
     }
 
@@ -48,6 +51,7 @@ for (const { name, skip } of await testDialects()) {
       const { org, domain } = await setup()
       const rx = await startReceiver(t)
       const hook = await createWebhook(h, org, { url: rx.url, events: ['message.delivered'] })
+      secrets.push(hook.secret)
       assert.match(hook.secret, STANDARD_SECRET)
       await recordOutcome(h, org, await sendMessage(h, org, domain), delivered)
       assert.equal(await dispatcher.runOnce(), 1)
@@ -112,6 +116,7 @@ for (const { name, skip } of await testDialects()) {
       const hook = await createWebhook(h, org, { url: rx.url, events: ['message.delivered'] })
       // An endpoint created before Standard Webhooks: its stored (sealed) secret is the old format.
       const legacy = legacySecret()
+      secrets.push(legacy)
       await h.db.updateTable('webhook_endpoints').set({ secret: await h.app.envelope.encrypt(endpointSecretCtx(org.orgId, hook.id, 'secret'), legacy) }).where('id', '=', hook.id).execute()
 
       await recordOutcome(h, org, await sendMessage(h, org, domain), delivered)
@@ -144,6 +149,7 @@ for (const { name, skip } of await testDialects()) {
       const put = await h.http.inject({ method: 'PUT', url: '/v1/alerts/policy', headers: bearer(org.liveKey), payload: { webhookUrl: rx.url } })
       assert.equal(put.statusCode, 200, put.body)
       const secret = put.json().webhookSecret as string
+      secrets.push(secret)
       assert.match(secret, STANDARD_SECRET)
       const notifier = createNotifier({ policies: h.app.monitoring.policies, clock: h.clock, outbound: guardedTransport(true) })
       const alert = alertFor(org.orgId, 'alr_01jd0000000000000000000001')
@@ -185,6 +191,7 @@ for (const { name, skip } of await testDialects()) {
       const res = await h.http.inject({ method: 'PUT', url: '/v1/alerts/policy', headers: bearer(org.liveKey), payload: { rotateWebhookSecret: true } })
       assert.equal(res.statusCode, 200, res.body)
       const secret = res.json().webhookSecret as string
+      secrets.push(secret, legacy)
       assert.match(secret, STANDARD_SECRET)
       assert.equal(res.json().webhook.url, rx.url, 'the URL is unchanged')
       await notifier.notify(alertFor(org.orgId, 'alr_01jd0000000000000000000003'), ['notify'])
@@ -196,6 +203,17 @@ for (const { name, skip } of await testDialects()) {
       const refused = await h.http.inject({ method: 'PUT', url: '/v1/alerts/policy', headers: bearer(none.liveKey), payload: { rotateWebhookSecret: true } })
       assert.equal(refused.statusCode, 400)
       assert.equal(refused.json().error.code, 'invalid_request')
+    })
+
+    await t.test('no secret, new or legacy, is in the logs or the audit log', async () => {
+      await h.app.audit.writer.flush()
+      const audit = JSON.stringify(await h.db.selectFrom('audit_events').selectAll().execute())
+      assert.ok(secrets.length >= 7)
+      for (const s of secrets) {
+        assert.ok(!logs.text().includes(s), 'secret in the logs')
+        assert.ok(!audit.includes(s), 'secret in the audit log')
+      }
+      assert.ok(logs.text().length > 0 && audit.includes('webhook.secret_rotated'))
     })
   })
 }
