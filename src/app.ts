@@ -53,6 +53,7 @@ import { createMessageService, type SendQuota } from './messages/service.ts'
 import { createMessageReads } from './messages/reads.ts'
 import { createMessageSource } from './messages/source.ts'
 import { messageRoutes } from './messages/routes.ts'
+import { createScheduleService } from './messages/schedule.ts'
 import type { BootstrapDeps } from './orgs/bootstrap.ts'
 import type { MxResolver } from './delivery/mx.ts'
 import { createDeliveryRuntime } from './delivery/runtime.ts'
@@ -212,7 +213,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     userRoutes(users),
     keyRoutes({ keys, leaked: leakedKeys }),
     domainRoutes(domains),
-    messageRoutes(messages, messageReads),
+    messageRoutes(messages, messageReads, createScheduleService({ db, clock, audit })),
     contactRoutes(contacts),
     suppressionRoutes({ suppressions, tokens: unsubscribeTokens, recipients: messageReads }),
     auditRoutes(auditService),

@@ -2,11 +2,14 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import type { MessageService, SendResult } from './service.ts'
 import type { MessageReads } from './reads.ts'
+import type { ScheduleService } from './schedule.ts'
 import { SendBody, BatchBody, ListQuery, type SendInput, type ListInput } from './schema.ts'
 
 const IdParams = Type.Object({ id: Type.String({ pattern: '^msg_[0-9a-hjkmnp-tv-z]{26}$' }) }, { additionalProperties: false })
 
-export function messageRoutes(messages: MessageService, reads: MessageReads): FastifyPluginAsync {
+const RescheduleBody = Type.Object({ send_at: Type.String({ format: 'date-time' }) }, { additionalProperties: false })
+
+export function messageRoutes(messages: MessageService, reads: MessageReads, schedule?: ScheduleService): FastifyPluginAsync {
   return async (app) => {
     const reply202 = (reply: any, r: SendResult, req: any) => {
       if (r.replayed) reply.header('idempotent-replayed', 'true')
@@ -25,5 +28,20 @@ export function messageRoutes(messages: MessageService, reads: MessageReads): Fa
 
     app.get('/v1/messages/:id', { config: { scopes: ['messages:read'] }, schema: { params: IdParams } }, async (req) =>
       reads.get(req.principal!, (req.params as { id: string }).id))
+
+    if (!schedule) return
+    const meta = (req: any) => ({ ip: req.clientIp, requestId: String(req.id) })
+    // Changing what will be sent is sending: same scope as POST /v1/messages.
+    app.post('/v1/messages/:id/cancel', { config: { scopes: ['messages:send'] }, schema: { params: IdParams } }, async (req) => {
+      const { id } = req.params as { id: string }
+      req.auditDetails = { message_id: id }
+      return schedule.cancel(req.principal!, id, meta(req))
+    })
+
+    app.patch('/v1/messages/:id', { config: { scopes: ['messages:send'] }, schema: { params: IdParams, body: RescheduleBody } }, async (req) => {
+      const { id } = req.params as { id: string }
+      req.auditDetails = { message_id: id }
+      return schedule.reschedule(req.principal!, id, (req.body as { send_at: string }).send_at, meta(req))
+    })
   }
 }

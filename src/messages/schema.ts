@@ -39,7 +39,7 @@ export const Accepted = Type.Object({
   send_at: Type.Union([Type.String(), Type.Null()]),
 })
 
-export const MessageStatusValues = ['scheduled', 'queued', 'deferred', 'delivered', 'partially_delivered', 'failed', 'sandboxed', 'suppressed'] as const
+export const MessageStatusValues = ['scheduled', 'queued', 'deferred', 'delivered', 'partially_delivered', 'failed', 'sandboxed', 'suppressed', 'canceled'] as const
 
 export const ListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),

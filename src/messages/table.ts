@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely'
 
 export type MessageStatus =
-  | 'scheduled' | 'queued' | 'deferred' | 'delivered' | 'partially_delivered' | 'failed' | 'sandboxed' | 'suppressed'
+  | 'scheduled' | 'queued' | 'deferred' | 'delivered' | 'partially_delivered' | 'failed' | 'sandboxed' | 'suppressed' | 'canceled'
 
 export interface MessagesTable {
   id: string
@@ -34,7 +34,7 @@ export interface MessageEventsTable {
   id: string
   org_id: string
   message_id: string
-  type: 'accepted' | 'scheduled' | 'queued' | 'delivered' | 'deferred' | 'failed' | 'bounced' | 'sandboxed' | 'suppressed'
+  type: 'accepted' | 'scheduled' | 'queued' | 'delivered' | 'deferred' | 'failed' | 'bounced' | 'sandboxed' | 'suppressed' | 'canceled'
   at: number
   /** Encrypted JSON: { recipients, response | reason, attempt }. */
   detail: string | null
