@@ -1,6 +1,7 @@
 import { AppError } from '../core/errors.ts'
 import type { AccessConditions, Environment, Principal } from '../core/principal.ts'
 import { conditionsWithin, narrowConditions, withinAnyRange } from './narrow-conditions.ts'
+import { senderPatternWithin } from './sender-domains.ts'
 import { windowWithin } from './time-windows.ts'
 
 /**
@@ -60,7 +61,7 @@ export function containedNew(principal: Container, requested: { scopes: readonly
 }
 
 function widerKind(inner: AccessConditions | null, outer: AccessConditions | undefined): keyof AccessConditions {
-  for (const kind of ['ipRanges', 'timeWindows', 'environments'] as const) {
+  for (const kind of ['ipRanges', 'timeWindows', 'environments', 'senderDomains'] as const) {
     if (outer?.[kind] && !conditionsWithin(pick(inner, kind), pick(outer, kind))) return kind
   }
   return 'ipRanges'
@@ -96,5 +97,12 @@ export function intersectConditions(a: AccessConditions | null | undefined, b: A
   } else if (a.timeWindows ?? b.timeWindows) out.timeWindows = [...(a.timeWindows ?? b.timeWindows)!]
   if (a.environments && b.environments) out.environments = a.environments.filter((e) => b.environments!.includes(e))
   else if (a.environments ?? b.environments) out.environments = [...(a.environments ?? b.environments)!]
+  // Patterns nest like CIDR blocks (address in domain, domain in *.parent): exact intersection.
+  if (a.senderDomains && b.senderDomains) {
+    out.senderDomains = [...new Set([
+      ...a.senderDomains.filter((d) => senderPatternWithin(d, b.senderDomains!)),
+      ...b.senderDomains.filter((d) => senderPatternWithin(d, a.senderDomains!)),
+    ])]
+  } else if (a.senderDomains ?? b.senderDomains) out.senderDomains = [...(a.senderDomains ?? b.senderDomains)!]
   return out
 }

@@ -2,6 +2,7 @@ import { AppError } from '../core/errors.ts'
 import type { AccessConditions, Environment } from '../core/principal.ts'
 import { normalizeRange, parseRange, rangeWithin } from './ip-ranges.ts'
 import { windowProblem, windowWithin, type TimeWindow } from './time-windows.ts'
+import { normalizeSenderPattern, senderPatternWithin } from './sender-domains.ts'
 
 const invalid = (path: string, message: string) =>
   new AppError('invalid_request', 'Invalid access conditions.', { details: [{ path: `body/conditions/${path}`, message }] })
@@ -22,6 +23,9 @@ export function normalizeConditions(input: AccessConditions | null | undefined):
     })
   }
   if (input.environments) out.environments = [...new Set(input.environments)] as Environment[]
+  if (input.senderDomains) {
+    out.senderDomains = [...new Set(input.senderDomains.map((d, i) => normalizeSenderPattern(d) ?? (() => { throw invalid(`senderDomains/${i}`, 'not a domain, *.domain or address') })()))]
+  }
   return Object.keys(out).length ? out : null
 }
 
@@ -45,6 +49,10 @@ export function narrowConditions(creator: AccessConditions | undefined | null, r
   if (creator.environments) {
     if (!out.environments) out.environments = [...creator.environments]
     else if (!out.environments.every((e) => creator.environments!.includes(e))) throw wider('environments')
+  }
+  if (creator.senderDomains) {
+    if (!out.senderDomains) out.senderDomains = [...creator.senderDomains]
+    else if (!out.senderDomains.every((d) => senderPatternWithin(d, creator.senderDomains!))) throw wider('senderDomains')
   }
   return Object.keys(out).length ? out : null
 }

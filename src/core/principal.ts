@@ -19,4 +19,6 @@ export interface AccessConditions {
   ipRanges?: string[]
   timeWindows?: { days: number[]; start: string; end: string; timeZone: string }[]
   environments?: Environment[]
+  /** From addresses the credential may send as (access/sender-domains.ts: domain, `*.domain`, address). */
+  senderDomains?: string[]
 }

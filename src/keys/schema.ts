@@ -19,6 +19,7 @@ export const Conditions = Type.Object({
     time_zone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA name, e.g. Europe/Paris' }),
   }, { additionalProperties: false }), { minItems: 1, maxItems: 14 })),
   environments: Type.Optional(Type.Array(Environment, { minItems: 1, maxItems: 2 })),
+  sender_domains: Type.Optional(Type.Array(Type.String({ minLength: 3, maxLength: 320 }), { minItems: 1, maxItems: 50, description: 'example.com, *.example.com (subdomains) or an exact address' })),
 }, { additionalProperties: false })
 export type ConditionsInput = Static<typeof Conditions>
 
@@ -93,6 +94,7 @@ export function conditionsFromApi(c: ConditionsInput | undefined): AccessConditi
   if (c.ip_ranges) out.ipRanges = c.ip_ranges
   if (c.time_windows) out.timeWindows = c.time_windows.map((w) => ({ days: w.days, start: w.start, end: w.end, timeZone: w.time_zone }))
   if (c.environments) out.environments = c.environments
+  if (c.sender_domains) out.senderDomains = c.sender_domains
   return out
 }
 
@@ -102,5 +104,6 @@ export function conditionsToApi(c: AccessConditions | null): ConditionsInput | n
   if (c.ipRanges) out.ip_ranges = c.ipRanges
   if (c.timeWindows) out.time_windows = c.timeWindows.map((w) => ({ days: w.days, start: w.start, end: w.end, time_zone: w.timeZone }))
   if (c.environments) out.environments = c.environments
+  if (c.senderDomains) out.sender_domains = c.senderDomains
   return out
 }

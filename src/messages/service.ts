@@ -9,6 +9,7 @@ import { prepareMessage, type PreparedMessage } from './prepare.ts'
 import { checkIdempotencyKey, findReplay, requestHash, saveResponse, type StoredResponse } from './idempotency.ts'
 import { insertEvents, insertMessages } from './store.ts'
 import type { SendInput } from './schema.ts'
+import { assertSenderAllowed } from '../access/conditions.ts'
 
 /** How the send path finds the organization's sending domain (domains/ implements it). */
 export interface SenderDomains {
@@ -81,6 +82,7 @@ export function createMessageService(deps: MessageServiceDeps) {
     const batch = inputs.length > 1 || route.endsWith('/batch')
     const field = (i: number) => (batch ? `messages[${i}]` : '')
     const drafts = inputs.map((input, i) => validateDraft(input, now, field(i)))
+    assertSenderAllowed(principal, drafts.map((d) => d.from.address))
     // Independent lookups: one round trip of latency, not two.
     const [domainIds, dropped] = await Promise.all([
       Promise.all(drafts.map((d, i) => domainIdFor(principal, d, field(i) ? `${field(i)}.from` : 'from'))),

@@ -65,6 +65,7 @@ const Conditions = Type.Union([Type.Null(), Type.Object({
     timeZone: Type.String({ minLength: 1, maxLength: 64 }),
   }, strict), { minItems: 1, maxItems: 20 })),
   environments: Type.Optional(Type.Array(Type.Union([Type.Literal('live'), Type.Literal('test')]), { minItems: 1, maxItems: 2 })),
+  senderDomains: Type.Optional(Type.Array(Type.String({ minLength: 3, maxLength: 320 }), { minItems: 1, maxItems: 50 })),
 }, strict)])
 const RoleName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9 _.-]*$' })
 const Scopes = Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 64 })
