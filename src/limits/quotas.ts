@@ -9,7 +9,7 @@ import type { Clock } from '../core/clock.ts'
 import type { Principal } from '../core/principal.ts'
 import type { Db } from '../storage/db.ts'
 import { findOrg } from '../orgs/store.ts'
-import { WINDOWS, resolvePolicy, type PlanTable, type QuotaPolicy, type QuotaWindow } from './plans.ts'
+import { QUOTA_WINDOWS, windowBounds, resolvePolicy, type PlanTable, type QuotaPolicy, type QuotaWindow } from './plans.ts'
 import type { QuotaCounter, QuotaStore } from './quota-store.ts'
 
 export interface SendQuotas {
@@ -45,11 +45,11 @@ export function createSendQuotas(deps: SendQuotaDeps): SendQuotas {
   function countersFor(principal: Principal, policy: QuotaPolicy, now: number): QuotaCounter[] {
     const out: QuotaCounter[] = []
     for (const scope of ['org', 'key'] as const) {
-      for (const window of Object.keys(WINDOWS) as QuotaWindow[]) {
+      for (const window of QUOTA_WINDOWS) {
         const limit = policy[scope][window]
         if (!limit) continue
-        const windowStart = now - (now % WINDOWS[window])
-        out.push({ scope, subject: scope === 'org' ? 'org' : `key:${principal.credentialId}`, window, limit, windowStart, resetAt: windowStart + WINDOWS[window] })
+        const { start, end } = windowBounds(window, now)
+        out.push({ scope, subject: scope === 'org' ? 'org' : `key:${principal.credentialId}`, window, limit, windowStart: start, resetAt: end })
       }
     }
     return out
