@@ -15,6 +15,8 @@ import type { Users } from './users/module.ts'
 import type { SqlQueue } from './queue/sql-queue.ts'
 import { pruneIdempotencyKeys } from './messages/idempotency.ts'
 import { purgeMessagesBefore } from './messages/store.ts'
+import { activeHolds, heldMessages } from './legal-hold/store.ts'
+import { idsDigest, recordPurge } from './legal-hold/purge-record.ts'
 
 export const DEFAULT_MAINTENANCE_EVERY_MS = 15 * 60_000
 
@@ -81,10 +83,21 @@ export function maintenanceTasks(deps: { db: Db; clock: Clock; users: Users; aud
       async run() {
         for (const { id } of await deps.db.selectFrom('orgs').select('id').execute()) {
           const before = deps.clock.now().getTime() - (await deps.audit.retention.retentionDays(id)) * DAY
+          const held = heldMessages(await activeHolds(deps.db, id))
+          if (held.all) continue // an organization-wide legal hold suspends retention
+          const deleted: { id: string; created_at: number }[] = []
           let purged = 0
           let n: number
-          do { n = await purgeMessagesBefore(deps.db, id, before); purged += n } while (n > 0)
-          if (purged) deps.log.info({ orgId: id, purged }, 'message retention: messages and their events deleted')
+          do { n = await purgeMessagesBefore(deps.db, id, before, 1000, { held, deleted }); purged += n } while (n > 0)
+          if (!purged) continue
+          const from = deleted.reduce((m, d) => Math.min(m, d.created_at), Infinity)
+          const to = deleted.reduce((m, d) => Math.max(m, d.created_at), -Infinity)
+          recordPurge(deps.audit.writer, id, deps.clock.now(), {
+            what: 'messages', count: purged, cutoff: new Date(before).toISOString(),
+            range: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+            ids_sha256: idsDigest(deleted.map((d) => d.id)),
+          })
+          deps.log.info({ orgId: id, purged }, 'message retention: messages and their events deleted')
         }
       },
     },
@@ -93,7 +106,8 @@ export function maintenanceTasks(deps: { db: Db; clock: Clock; users: Users; aud
       async run() {
         for (const r of await deps.audit.purgeExpired()) {
           // A range that does not verify is never deleted: that is evidence of tampering, not a routine failure.
-          if (r.refused) deps.log.error({ chainId: r.chainId, problem: r.refused }, 'audit retention: the range to purge does not verify; nothing deleted')
+          if (r.held) deps.log.info({ chainId: r.chainId }, 'audit retention: suspended by a legal hold')
+          else if (r.refused) deps.log.error({ chainId: r.chainId, problem: r.refused }, 'audit retention: the range to purge does not verify; nothing deleted')
           else deps.log.info({ chainId: r.chainId, purged: r.purged, anchorSeq: r.anchorSeq }, 'audit retention: events purged, signed anchor written')
         }
       },

@@ -54,6 +54,8 @@ import { createMessageReads } from './messages/reads.ts'
 import { createMessageSource } from './messages/source.ts'
 import { messageRoutes } from './messages/routes.ts'
 import { createScheduleService } from './messages/schedule.ts'
+import { createLegalHoldService } from './legal-hold/service.ts'
+import { legalHoldRoutes } from './legal-hold/routes.ts'
 import type { BootstrapDeps } from './orgs/bootstrap.ts'
 import type { MxResolver } from './delivery/mx.ts'
 import { createDeliveryRuntime } from './delivery/runtime.ts'
@@ -142,10 +144,11 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   cryptoColumns.register(...contactEncryptedColumns, ...messageEncryptedColumns, ...domainEncryptedColumns, ...suppressionEncryptedColumns, ...webhookEncryptedColumns)
   // Step-up (fresh second factor) for sensitive actions of session users (key changes, data exports); API keys are exempt.
   const stepUp = createStepUp({ clock })
-  const contacts = createContactService({ db, envelope, clock, stepUp: stepUp.require })
+  const contacts = createContactService({ db, envelope, clock, stepUp: stepUp.require, legalHold: { assertErasable: (orgId, id) => legalHolds.assertErasable(orgId, id) } })
   // Audit: batched, hash-chained; the signing key is sealed by the envelope (key provider).
   const auditService = await setupAudit({ config, db, clock, cipher: envelope, stepUp: stepUp.require, onError: (what, err) => http.log.warn({ err }, what) })
   const audit: AuditRecorder = auditService.recorder
+  const legalHolds = createLegalHoldService({ db, clock, audit })
   const keys = createKeyService({
     db, pepper, clock, audit, policy: keyPolicy, stepUp: stepUp.require,
     // `monitoring` is built below; this runs only on a request, after boot.
@@ -215,6 +218,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     domainRoutes(domains),
     messageRoutes(messages, messageReads, createScheduleService({ db, clock, audit })),
     contactRoutes(contacts),
+    legalHoldRoutes(legalHolds),
     suppressionRoutes({ suppressions, tokens: unsubscribeTokens, recipients: messageReads }),
     auditRoutes(auditService),
     monitoring.routes,

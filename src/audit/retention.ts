@@ -7,6 +7,9 @@ import type { AuditSigner } from './signer.ts'
 import { checkpointStatement, SYSTEM_CHAIN } from './chain.ts'
 import { lockChainHead, allowPurgeInTransaction, listChains } from './store.ts'
 import { verifyAudit, type ChainProblem } from './verify.ts'
+import type { AuditWriter } from './writer.ts'
+import { orgOnHold } from '../legal-hold/store.ts'
+import { idsDigest, recordPurge } from '../legal-hold/purge-record.ts'
 
 /** Compliance presets, in days (years × 365.25, rounded up, so leap days are covered). */
 export const RETENTION_PRESETS = {
@@ -71,7 +74,13 @@ function safeJson(s: string): any {
   try { return JSON.parse(s) } catch { return null }
 }
 
-export interface PurgeReport { chainId: string; purged: number; anchorSeq: number | null; refused?: ChainProblem }
+export interface PurgeReport {
+  chainId: string; purged: number; anchorSeq: number | null; refused?: ChainProblem
+  /** Set when something was purged: what the signed purge record says (legal-hold/purge-record.ts). */
+  anchorId?: string; idsSha256?: string; range?: { from: number; to: number }
+  /** An organization-wide legal hold suspended this chain's retention. */
+  held?: boolean
+}
 
 /**
  * Deletes a chain's events older than `cutoffMs` and writes a signed anchor in
@@ -98,6 +107,7 @@ export async function purgeChain(db: Db, signer: AuditSigner, clock: Clock, chai
     const now = clock.now().getTime()
     await lockChainHead(trx, chainId, now)
     await allowPurgeInTransaction(trx)
+    const gone = await trx.selectFrom('audit_events').select(['id', 'occurred_at']).where('chain_id', '=', chainId).where('seq', '<=', last.seq).execute()
     const deleted = await trx.deleteFrom('audit_events').where('chain_id', '=', chainId).where('seq', '<=', last.seq).executeTakeFirst()
     const previous = await trx.selectFrom('audit_checkpoints').select(['id', 'details']).where('chain_id', '=', chainId).where('kind', '=', 'anchor').orderBy('seq', 'desc').executeTakeFirst()
     const before = previous?.details ? JSON.parse(previous.details).purgedTotal ?? 0 : 0
@@ -105,18 +115,33 @@ export async function purgeChain(db: Db, signer: AuditSigner, clock: Clock, chai
     const purged = Number(deleted.numDeletedRows)
     const details = JSON.stringify({ purged, purgedTotal: before + purged, cutoff: new Date(cutoffMs).toISOString(), previousAnchor: previous?.id ?? null })
     const anchor = { chain_id: chainId, kind: 'anchor' as const, seq: Number(last.seq), event_id: last.id, event_hash: last.hash, created_at: now, details }
-    await trx.insertInto('audit_checkpoints').values({ id: newId('ack', now), ...anchor, key_id: signer.keyId, signature: signer.sign(checkpointStatement(anchor)) }).execute()
-    return { chainId, purged, anchorSeq: Number(last.seq) }
+    const anchorId = newId('ack', now)
+    await trx.insertInto('audit_checkpoints').values({ id: anchorId, ...anchor, key_id: signer.keyId, signature: signer.sign(checkpointStatement(anchor)) }).execute()
+    const times = gone.map((g) => Number(g.occurred_at))
+    return {
+      chainId, purged, anchorSeq: Number(last.seq), anchorId, idsSha256: idsDigest(gone.map((g) => g.id)),
+      range: { from: times.reduce((m, t) => Math.min(m, t), Infinity), to: times.reduce((m, t) => Math.max(m, t), -Infinity) },
+    }
   })
 }
 
 /** Applies every chain's retention: organizations by their policy, the system chain by the default. */
-export async function purgeExpired(deps: { db: Db; signer: AuditSigner; clock: Clock; policies: RetentionPolicies }): Promise<PurgeReport[]> {
+export async function purgeExpired(deps: { db: Db; signer: AuditSigner; clock: Clock; policies: RetentionPolicies; writer?: Pick<AuditWriter, 'append'> }): Promise<PurgeReport[]> {
   const now = deps.clock.now().getTime()
   const reports: PurgeReport[] = []
   for (const chainId of await listChains(deps.db)) {
+    // An organization-wide legal hold keeps its whole audit trail until released.
+    if (chainId !== SYSTEM_CHAIN && await orgOnHold(deps.db, chainId)) { reports.push({ chainId, purged: 0, anchorSeq: null, held: true }); continue }
     const days = chainId === SYSTEM_CHAIN ? DEFAULT_RETENTION_DAYS : await deps.policies.retentionDays(chainId)
-    const r = await purgeChain(deps.db, deps.signer, deps.clock, chainId, now - days * DAY)
+    const cutoff = now - days * DAY
+    const r = await purgeChain(deps.db, deps.signer, deps.clock, chainId, cutoff)
+    if (r.purged && deps.writer) {
+      // The signed record lands in the same chain, after the anchor that replaced the events.
+      recordPurge(deps.writer, chainId === SYSTEM_CHAIN ? null : chainId, deps.clock.now(), {
+        what: 'audit_events', count: r.purged, cutoff: new Date(cutoff).toISOString(),
+        range: { from: new Date(r.range!.from).toISOString(), to: new Date(r.range!.to).toISOString() }, ids_sha256: r.idsSha256!, anchor: r.anchorId!,
+      })
+    }
     if (r.purged || r.refused) reports.push(r)
   }
   return reports

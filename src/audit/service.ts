@@ -85,10 +85,10 @@ export function createAuditService(deps: AuditServiceDeps): AuditService {
       return after
     },
     verify: (opts) => verifyAudit(db, signer, opts),
-    purgeExpired: () => purgeExpired({ db, signer, clock, policies: retention }),
+    purgeExpired: () => purgeExpired({ db, signer, clock, policies: retention, writer }),
     startPurgeSchedule(everyMs = 3_600_000) {
       const timer = setInterval(() => {
-        purgeExpired({ db, signer, clock, policies: retention }).catch((err) => deps.onError?.('audit: retention purge failed', err))
+        purgeExpired({ db, signer, clock, policies: retention, writer }).catch((err) => deps.onError?.('audit: retention purge failed', err))
       }, everyMs)
       timer.unref()
       return { stop: () => clearInterval(timer) }

@@ -2,9 +2,10 @@ import type { DbOrTrx } from '../storage/db.ts'
 import type { AuditEventRow, AuditCheckpointRow } from './table.ts'
 import type { AuditVerifier } from './signer.ts'
 import { GENESIS_HASH, hashEvent, checkpointStatement } from './chain.ts'
+import { PURGE_ACTION, purgeRecordProblem } from '../legal-hold/purge-record.ts'
 import { listChains, eventsPage, checkpointsOf } from './store.ts'
 
-export type ProblemKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'rewritten' | 'bad_signature'
+export type ProblemKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'rewritten' | 'bad_signature' | 'bad_purge_record'
 
 export interface ChainProblem {
   chainId: string
@@ -115,6 +116,9 @@ async function verifyChain(db: DbOrTrx, signer: AuditVerifier, chainId: string, 
     if (Number(row.seq) !== prevSeq + 1) {
       return fail('deleted', row, `events are missing between ${prevId ?? 'the start'} and ${row.id} (seq ${prevSeq} → ${row.seq}), and the chain was re-linked`)
     }
+    // A retention purge must leave a well-formed record of what it deleted (legal-hold/purge-record.ts).
+    const purgeProblem = row.action === PURGE_ACTION ? purgeRecordProblem(row.details) : null
+    if (purgeProblem) return fail('bad_purge_record', row, `purge record ${row.id} (seq ${row.seq}) is malformed: ${purgeProblem}`)
     for (const c of byEvent.get(row.id) ?? []) {
       if (c.event_hash !== row.hash) {
         return fail('rewritten', row, `event ${row.id} (seq ${row.seq}) does not match its signed checkpoint ${c.id}: events after seq ${lastGoodCheckpointSeq} were modified and re-hashed`)

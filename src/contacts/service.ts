@@ -32,6 +32,8 @@ export interface ContactDeps {
   db: Db; envelope: Envelope; clock: Clock
   /** Step-up (users/step-up.ts): a session user exporting personal data needs a fresh second factor. */
   stepUp?: (principal: Principal) => void
+  /** Legal holds (legal-hold/): a held contact is not erased (409 legal_hold). */
+  legalHold?: { assertErasable(orgId: string, contactId: string): Promise<void> }
 }
 
 interface Plain { email: string; first_name: string | null; last_name: string | null; attributes: Record<string, string> | null }
@@ -145,6 +147,7 @@ export function createContactService(deps: ContactDeps) {
    */
   async function erase(principal: Principal, id: string): Promise<void> {
     await load(principal.orgId, id)
+    await deps.legalHold?.assertErasable(principal.orgId, id)
     await envelope.shredSubject(principal.orgId, id)
     await deleteContact(db, principal.orgId, id)
   }

@@ -55,10 +55,16 @@ export async function setStatus(db: DbOrTrx, orgId: string, id: string, status: 
  * (their events go with them: ON DELETE CASCADE; finished delivery jobs too).
  * Returns how many were deleted, so the caller can loop in batches.
  */
-export async function purgeMessagesBefore(db: DbOrTrx, orgId: string, before: number, limit = 1000): Promise<number> {
-  const ids = (await db.selectFrom('messages').select('id')
-    .where('org_id', '=', orgId).where('created_at', '<', before).orderBy('id').limit(limit).execute()).map((r) => r.id)
+export async function purgeMessagesBefore(db: DbOrTrx, orgId: string, before: number, limit = 1000,
+  opts: { held?: { ids: string[]; tags: string[] }; deleted?: { id: string; created_at: number }[] } = {}): Promise<number> {
+  let q = db.selectFrom('messages').select(['id', 'created_at']).where('org_id', '=', orgId).where('created_at', '<', before)
+  // Legal holds (legal-hold/): held ids and tags are never selected. Tags match as in listMessages.
+  if (opts.held?.ids.length) q = q.where('id', 'not in', opts.held.ids)
+  for (const tag of opts.held?.tags ?? []) q = q.where('tags', 'not like', `%"${tag}"%`)
+  const rows = await q.orderBy('id').limit(limit).execute()
+  const ids = rows.map((r) => r.id)
   if (!ids.length) return 0
+  opts.deleted?.push(...rows.map((r) => ({ id: r.id, created_at: Number(r.created_at) })))
   await db.deleteFrom('message_events').where('org_id', '=', orgId).where('message_id', 'in', ids).execute()
   await db.deleteFrom('delivery_jobs').where('org_id', '=', orgId).where('message_id', 'in', ids).execute()
   await db.deleteFrom('messages').where('org_id', '=', orgId).where('id', 'in', ids).execute()
