@@ -3,7 +3,9 @@ import type { AuditRecorder } from '../core/audit-sink.ts'
 import type { Clock } from '../core/clock.ts'
 import { newId } from '../core/ids.ts'
 import type { Principal } from '../core/principal.ts'
+import type { ExpressionBuilder } from 'kysely'
 import type { Db, DbOrTrx } from '../storage/db.ts'
+import type { Database } from '../storage/schema.ts'
 import { MAX_SCHEDULE_MS } from './draft.ts'
 import { findMessage, insertEvents } from './store.ts'
 
@@ -28,9 +30,10 @@ export function createScheduleService(deps: ScheduleDeps) {
     return m
   }
 
-  const unclaimed = (orgId: string, id: string) => <Q extends { where: any }>(q: Q): Q => (q as any)
-    .where('org_id', '=', orgId).where('message_id', '=', id)
-    .where('state', '=', 'queued').where('attempts', '=', 0).where('lease_owner', 'is', null)
+  /** The message's jobs no worker has taken yet (a released claim gives attempts back). */
+  const unclaimed = (orgId: string, id: string) => (eb: ExpressionBuilder<Database, 'delivery_jobs'>) => eb.and([
+    eb('org_id', '=', orgId), eb('message_id', '=', id), eb('state', '=', 'queued'), eb('attempts', '=', 0), eb('lease_owner', 'is', null),
+  ])
 
   async function jobCount(trx: DbOrTrx, orgId: string, id: string): Promise<number> {
     const r = await trx.selectFrom('delivery_jobs').select((eb) => eb.fn.countAll<number>().as('n'))
@@ -48,7 +51,7 @@ export function createScheduleService(deps: ScheduleDeps) {
     const m = await load(principal, id)
     const now = deps.clock.now().getTime()
     await deps.db.transaction().execute(async (trx) => {
-      const removed = await unclaimed(m.org_id, id)(trx.deleteFrom('delivery_jobs')).executeTakeFirst()
+      const removed = await trx.deleteFrom('delivery_jobs').where(unclaimed(m.org_id, id)).executeTakeFirst()
       // Any job left is claimed (or finished): the message is on its way.
       if (Number(removed.numDeletedRows) === 0 || await jobCount(trx, m.org_id, id) > 0) throw notScheduled()
       await setScheduledStatus(trx, m.org_id, id, { status: 'canceled' }, now)
@@ -70,7 +73,7 @@ export function createScheduleService(deps: ScheduleDeps) {
     const m = await load(principal, id)
     await deps.db.transaction().execute(async (trx) => {
       const total = await jobCount(trx, m.org_id, id)
-      const moved = await unclaimed(m.org_id, id)(trx.updateTable('delivery_jobs').set({ run_at: sendAt, updated_at: now })).executeTakeFirst()
+      const moved = await trx.updateTable('delivery_jobs').set({ run_at: sendAt, updated_at: now }).where(unclaimed(m.org_id, id)).executeTakeFirst()
       if (total === 0 || Number(moved.numUpdatedRows) !== total) throw notScheduled()
       await setScheduledStatus(trx, m.org_id, id, { send_at: sendAt }, now)
     })
