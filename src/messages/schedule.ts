@@ -62,6 +62,8 @@ export function createScheduleService(deps: ScheduleDeps) {
   }
 
   async function reschedule(principal: Principal, id: string, sendAtIso: string, meta: { ip?: string; requestId?: string } = {}) {
+    // Found first: another org's id is 404 whatever the body says.
+    const m = await load(principal, id)
     const now = deps.clock.now().getTime()
     const sendAt = Date.parse(sendAtIso)
     if (!Number.isFinite(sendAt) || sendAt <= now) {
@@ -70,7 +72,6 @@ export function createScheduleService(deps: ScheduleDeps) {
     if (sendAt > now + MAX_SCHEDULE_MS) {
       throw new AppError('invalid_request', 'send_at may be at most 30 days ahead.', { details: [{ path: 'send_at', message: 'too far ahead' }] })
     }
-    const m = await load(principal, id)
     await deps.db.transaction().execute(async (trx) => {
       const total = await jobCount(trx, m.org_id, id)
       const moved = await trx.updateTable('delivery_jobs').set({ run_at: sendAt, updated_at: now }).where(unclaimed(m.org_id, id)).executeTakeFirst()

@@ -38,7 +38,7 @@ const OBJECT_TYPES: ObjectType[] = [
   { type: 'api key', prefix: '/v1/keys/', list: '/v1/keys', create: async (h, org) => (await seedKey(h, { orgId: org.orgId })).id },
   { type: 'domain', prefix: '/v1/domains/', list: '/v1/domains', create: async (h, org) => (await h.seedDomain(org.orgId, `a${unique()}.test`)).id },
   {
-    type: 'message', prefix: '/v1/messages/', list: '/v1/messages',
+    type: 'message', prefix: '/v1/messages/', list: '/v1/messages', bodies: { 'PATCH /v1/messages/:id': { send_at: '2099-01-01T00:00:00Z' } },
     create: async (h, org) => {
       const domain = `m${unique()}.test`
       await h.seedDomain(org.orgId, domain)
@@ -102,6 +102,10 @@ const OBJECT_TYPES: ObjectType[] = [
     type: 'webhook', prefix: '/v1/webhooks/', list: '/v1/webhooks', bodies: { 'PATCH /v1/webhooks/:id': { enabled: false } },
     // A public address literal: passes the SSRF guard without DNS, and nothing is ever sent to it here.
     create: async (h, org) => (await json(as(h, org.liveKey, 'POST', '/v1/webhooks', { url: `https://93.184.216.34/${unique()}` }), 201)).id,
+  },
+  {
+    type: 'legal hold', prefix: '/v1/legal-holds/', list: '/v1/legal-holds',
+    create: async (h, org) => (await json(as(h, org.liveKey, 'POST', '/v1/legal-holds', { scope: 'organization', reason: `matter ${unique()}` }), 201)).id,
   },
 ]
 
