@@ -36,6 +36,7 @@ import type { TlsSetup } from './http/tls.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { createContactService, contactEncryptedColumns } from './contacts/service.ts'
 import { contactRoutes } from './contacts/routes.ts'
+import { withContactOptOuts } from './contacts/opt-outs.ts'
 import type { AuditRecorder } from './core/audit-sink.ts'
 import type { AuditService } from './audit/service.ts'
 import { setupAudit } from './audit/setup.ts'
@@ -177,7 +178,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     load: (req) => loadSession({ gate: users.gate, sessions: users.sessions, allowedOrigins: users.allowedOrigins }, req),
     principalOf: users.gate.principalOf,
   })
-  const messages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota, suppressions })
+  const messages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota, suppressions: withContactOptOuts(suppressions, contacts) })
   const messageReads = createMessageReads({ db, cipher: envelope })
   // Customer webhooks: events go to an outbox in the outcome's transaction; the dispatcher (with the
   // workers) signs and POSTs them through monitoring's SSRF-guarded sender (one guard for every webhook).
@@ -190,7 +191,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const webhooks = createWebhookService({ db, cipher: envelope, clock, audit, transport: webhookTransport, allowPrivate: allowPrivateWebhooks })
   const messageSource = createMessageSource({
     db, cipher: envelope, keys: domains, suppressions, events: webhookOutbox,
-    unsubscribeUrl: (orgId, messageId) => `${publicUrl}/v1/unsubscribe/${unsubscribeTokens.sign(orgId, messageId)}`,
+    unsubscribeUrl: (orgId, messageId, recipient) => `${publicUrl}/v1/unsubscribe/${unsubscribeTokens.sign(orgId, messageId, recipient)}`,
   })
 
   // OAuth 2.1 server under /oauth; its issuer is the public URL, or the listening address when none is set.
