@@ -48,7 +48,7 @@ import { findSecretWithKey } from './keys/store.ts'
 import { SqlQueue } from './queue/sql-queue.ts'
 import type { MessageSource } from './delivery/contract.ts'
 import { createDomainService, type DomainService } from './domains/service.ts'
-import { systemResolver, type TxtResolver } from './domains/dns-check.ts'
+import { resolverFor, systemResolver, type TxtResolver } from './domains/dns-check.ts'
 import { domainRoutes } from './domains/routes.ts'
 import { createMessageService, type SendQuota } from './messages/service.ts'
 import { createMessageReads } from './messages/reads.ts'
@@ -152,7 +152,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     clock, perDomain: !config.smtp.url, leaseMs: config.delivery.leaseMs, maxAttempts: config.delivery.maxAttempts,
     backoff: { baseMs: config.delivery.backoffBaseMs, maxMs: config.delivery.backoffMaxMs },
   })
-  const domains = createDomainService({ db, cipher: envelope, clock, audit, resolver: input.dnsResolver ?? systemResolver, spfInclude: config.spfInclude })
+  const domains = createDomainService({ db, cipher: envelope, clock, audit, resolver: input.dnsResolver ?? (config.dnsServers.length ? resolverFor(config.dnsServers) : systemResolver), spfInclude: config.spfInclude })
   // Monitoring: metrics, anomaly detectors, alerts and automatic responses (block IP, suspend/throttle key, notify).
   const monitoring = await setupMonitoring({
     config, db, clock, audit, cipher: envelope, queue,

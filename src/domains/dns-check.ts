@@ -5,6 +5,13 @@ import type { DnsRecord } from './dns-records.ts'
 export interface TxtResolver { resolveTxt(name: string): Promise<string[][]> }
 export const systemResolver: TxtResolver = { resolveTxt: (n) => dns.resolveTxt(n) }
 
+/** Lookups through chosen resolvers (SEALPOST_DNS_SERVERS), e.g. a public one rather than a split-horizon internal view. */
+export function resolverFor(servers: readonly string[]): TxtResolver {
+  const resolver = new dns.Resolver({ timeout: 5000, tries: 2 })
+  resolver.setServers([...servers])
+  return { resolveTxt: (n) => resolver.resolveTxt(n) }
+}
+
 export interface RecordCheck { purpose: DnsRecord['purpose']; name: string; ok: boolean; found: string[] }
 
 const norm = (s: string) => s.replace(/\s+/g, '').toLowerCase()
