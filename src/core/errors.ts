@@ -17,6 +17,7 @@ export const errorStatus = {
   key_suspended: 403,
   ip_blocked: 403,
   step_up_required: 403,
+  password_change_required: 403,
   csrf_failed: 403,
   domain_not_allowed: 403,
   domain_not_verified: 403,
