@@ -202,7 +202,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const oauth = createOAuth({
     db, clock, pepper, cipher: envelope, audit, users: input.oauthUsers ?? oauthUsersPort(users),
     orgName: async (id) => (await findOrg(db, id))?.name ?? null,
-    baseUrl: () => (config.publicUrl ?? listenerBaseUrl(http)).replace(/\/+$/, ''),
+    baseUrl: () => (config.publicUrl ?? listenerBaseUrl(http)).replace(/(?<!\/)\/+$/, ''),
     trustProxy: config.trustedProxies.length > 0,
   })
 
