@@ -10,11 +10,13 @@ import type { MessageRow } from './table.ts'
 
 const pii = { scope: 'contacts:pii', mask: masks.email }
 /**
- * SMTP replies quote recipients (`550 5.1.1 <bob@example.org>: user unknown`): every address in the
- * text is masked like a recipient. Bounded repetition, so a long reply costs linear time.
+ * SMTP replies quote recipients (`550 5.1.1 <bob@example.org>: user unknown`): every word of the text
+ * that holds an `@` is masked like a recipient. Words are split at whitespace and the punctuation
+ * around addresses in replies (one character class, linear time).
  */
-const ADDRESS_IN_TEXT = /[^\s<>()[\]{}"'`,;:@]{1,64}@[^\s<>()[\]{}"'`,;:@]{1,253}/gu
-export const maskAddressesIn = (v: unknown): unknown => (typeof v === 'string' ? v.replace(ADDRESS_IN_TEXT, (a) => masks.email(a) as string) : v)
+const AROUND_ADDRESSES = /([\s<>()[\]{}"'`,;:]+)/u
+export const maskAddressesIn = (v: unknown): unknown =>
+  (typeof v === 'string' ? v.split(AROUND_ADDRESSES).map((w) => (w.includes('@') ? masks.email(w) : w)).join('') : v)
 const piiText = { scope: 'contacts:pii', mask: maskAddressesIn }
 const eventView = fieldFilter({ id: true, type: true, at: true, recipients: pii, response: piiText, reason: piiText, attempt: true, retry_at: true })
 /** Recipient addresses are contact PII: masked unless the caller has contacts:pii. */
