@@ -11,6 +11,8 @@ export interface RouteAccess {
   /** Self-service routes (own profile, MFA, sessions): public to the scope check, but users/ requires a
    * signed-in browser session; `any` also admits one still owing its second factor. */
   session?: 'any' | 'full'
+  /** Answered even while the server sheds load (liveness and readiness probes only). */
+  shedExempt?: boolean
 }
 
 declare module 'fastify' {

@@ -1,0 +1,26 @@
+/**
+ * Piscina's entry in each worker thread. A job names a task module (by URL) and a
+ * task in its `tasks` export; the thread tells the pool when the task starts (the time
+ * budget counts from there, not from when it was queued) and returns an Outcome.
+ */
+import type { MessagePort } from 'node:worker_threads'
+import { failureOf, type Outcome } from './outcome.ts'
+
+export interface Job { tasks: string; name: string; input: unknown; started: MessagePort }
+
+type TaskModule = { tasks: Record<string, (input: unknown) => unknown> }
+const modules = new Map<string, Promise<TaskModule>>()
+
+export default async function runJob(job: Job): Promise<Outcome> {
+  let mod = modules.get(job.tasks)
+  if (!mod) { mod = import(job.tasks) as Promise<TaskModule>; modules.set(job.tasks, mod) }
+  const task = Object.hasOwn((await mod).tasks, job.name) ? (await mod).tasks[job.name] : undefined
+  job.started.postMessage(null)
+  job.started.close()
+  if (!task) return failureOf(new Error(`no task named ${job.name}`))
+  try {
+    return { ok: true, value: await task(job.input) }
+  } catch (err) {
+    return failureOf(err)
+  }
+}
