@@ -1,12 +1,14 @@
 /**
  * Piscina's entry in each worker thread. A job names a task module (by URL) and a
- * task in its `tasks` export; the thread tells the pool when the task starts (the time
- * budget counts from there, not from when it was queued) and returns an Outcome.
+ * task in its `tasks` export; the thread tells the pool when the task starts and its CPU
+ * time at that moment (the budget counts from there, not from when the task was queued),
+ * then returns an Outcome.
  */
-import type { MessagePort } from 'node:worker_threads'
+import { threadId, type MessagePort } from 'node:worker_threads'
 import { failureOf, type Outcome } from './outcome.ts'
 
 export interface Job { tasks: string; name: string; input: unknown; started: MessagePort }
+export interface Started { threadId: number; cpuMicros: number }
 
 type TaskModule = { tasks: Record<string, (input: unknown) => unknown> }
 const modules = new Map<string, Promise<TaskModule>>()
@@ -15,7 +17,8 @@ export default async function runJob(job: Job): Promise<Outcome> {
   let mod = modules.get(job.tasks)
   if (!mod) { mod = import(job.tasks) as Promise<TaskModule>; modules.set(job.tasks, mod) }
   const task = Object.hasOwn((await mod).tasks, job.name) ? (await mod).tasks[job.name] : undefined
-  job.started.postMessage(null)
+  const cpu = process.threadCpuUsage()
+  job.started.postMessage({ threadId, cpuMicros: cpu.user + cpu.system } satisfies Started)
   job.started.close()
   if (!task) return failureOf(new Error(`no task named ${job.name}`))
   try {
