@@ -235,6 +235,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     securityHeaders: securityHeaders({ hstsMaxAge: config.tls.hstsMaxAge }),
     timeouts: { requestMs: config.http.requestTimeoutMs, headersMs: config.http.headersTimeoutMs, keepAliveMs: config.http.keepAliveTimeoutMs },
     loadShedding: { maxEventLoopDelayMs: config.http.shedEventLoopDelayMs },
+    jsonOffload: { minBytes: 256 * 1024, parse: (body) => offload.run('parseJsonBody', body) },
     steps: {
       authenticate: limits.guardAuthentication(createAuthenticateHook([keyAuth, oauth.authenticator], [sessionAuth])),
       rateLimit: limits.rateLimit,

@@ -7,6 +7,7 @@ import { loggerOptions } from './logger.ts'
 import { installJsonBodyParser } from '../validation/json-body.ts'
 import { installLoadShedding, type LoadSheddingOptions } from './load-shedding.ts'
 import { clientErrorHandler } from './client-errors.ts'
+import { installOffloadedJsonParser, type JsonOffload } from './json-offload.ts'
 import './types.ts'
 
 export interface HttpOptions {
@@ -24,6 +25,8 @@ export interface HttpOptions {
   timeouts?: { requestMs: number; headersMs: number; keepAliveMs: number }
   /** 503 server_busy while the event loop is saturated (absent: off). */
   loadShedding?: LoadSheddingOptions
+  /** Parse large JSON bodies off the event loop (absent: every body on the loop). */
+  jsonOffload?: JsonOffload
   /** Plugins that need the raw app before routes (helmet, oauth mount...). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[]
 }
@@ -65,6 +68,7 @@ export async function buildHttp(opts: HttpOptions): Promise<App> {
   // Before authentication and body parsing: shedding must cost nothing.
   if (opts.loadShedding) installLoadShedding(app, opts.loadShedding)
   installJsonBodyParser(app)
+  if (opts.jsonOffload) installOffloadedJsonParser(app, opts.jsonOffload)
   installPipeline(app, opts.steps)
   for (const p of opts.plugins ?? []) await p(app)
   for (const r of opts.routes) await app.register(r)

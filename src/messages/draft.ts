@@ -61,6 +61,10 @@ export function validateDraft(input: SendInput, now: number, field = ''): Draft 
   let sendAt: number | null = null
   if (input.send_at !== undefined) {
     sendAt = Date.parse(input.send_at)
+    // The schema's date-time admits what Date cannot represent (a leap second: 23:59:60).
+    if (!Number.isFinite(sendAt)) {
+      throw new AppError('invalid_request', 'send_at is not a representable time.', { details: [{ path: at('send_at'), message: 'not a valid time' }] })
+    }
     if (sendAt > now + MAX_SCHEDULE_MS) {
       throw new AppError('invalid_request', 'send_at may be at most 30 days ahead.', { details: [{ path: at('send_at'), message: 'too far ahead' }] })
     }
