@@ -37,7 +37,7 @@ export interface OffloadOptions {
 export interface OffloadPool<T extends TaskMap> {
   readonly threads: number
   run<N extends keyof T & string>(name: N, input: Parameters<T[N]>[0]): Promise<Awaited<ReturnType<T[N]>>>
-  stats(): { threads: number; inFlight: number; completed: number; overBudget: number }
+  stats(): { threads: number; inFlight: number; completed: number; cut: { cpu: number; wall: number } }
   close(): Promise<void>
 }
 
@@ -58,7 +58,7 @@ export function createOffloadPool<T extends TaskMap>(opts: OffloadOptions): Offl
   const capacity = opts.threads + opts.maxQueue
   const retryAfter = String(Math.max(1, Math.ceil(opts.taskBudgetMs / 1000)))
   let inFlight = 0
-  let overBudget = 0
+  const cutCount = { cpu: 0, wall: 0 }
   let closed = false
 
   // How often a running task's CPU time is read (worker.cpuUsage() answers while the thread computes).
@@ -82,11 +82,11 @@ export function createOffloadPool<T extends TaskMap>(opts: OffloadOptions): Offl
     let wallCap: NodeJS.Timeout | undefined
     let cut = false
     let done = false
-    const cutNow = () => { if (!cut) { cut = true; overBudget++; abort.abort() } }
+    const cutNow = (by: 'cpu' | 'wall') => { if (!cut) { cut = true; cutCount[by]++; abort.abort() } }
     port1.once('message', (started: Started) => {
       port1.close()
       if (done) return
-      wallCap = setTimeout(cutNow, opts.taskBudgetMs * WALL_FACTOR)
+      wallCap = setTimeout(cutNow, opts.taskBudgetMs * WALL_FACTOR, 'wall')
       const worker = piscina.threads.find((w) => w.threadId === started.threadId)
       if (!worker) return
       let reading = false
@@ -94,7 +94,7 @@ export function createOffloadPool<T extends TaskMap>(opts: OffloadOptions): Offl
         if (reading) return
         reading = true
         worker.cpuUsage().then((u) => {
-          if ((u.user + u.system - started.cpuMicros) / 1000 > opts.taskBudgetMs) cutNow()
+          if ((u.user + u.system - started.cpuMicros) / 1000 > opts.taskBudgetMs) cutNow('cpu')
         }, () => { /* the thread already ended */ }).finally(() => { reading = false })
       }, checkEveryMs)
     })
@@ -118,7 +118,7 @@ export function createOffloadPool<T extends TaskMap>(opts: OffloadOptions): Offl
   return {
     threads: opts.threads,
     run: run as OffloadPool<T>['run'],
-    stats: () => ({ threads: piscina.threads.length, inFlight, completed: piscina.completed, overBudget }),
+    stats: () => ({ threads: piscina.threads.length, inFlight, completed: piscina.completed, cut: { ...cutCount } }),
     async close() {
       closed = true
       await piscina.destroy()

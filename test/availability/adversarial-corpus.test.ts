@@ -48,7 +48,8 @@ test('the adversarial corpus gets exact 4xx answers while /healthz never waits m
   const rows = corpus()
   const dataDir = mkdtempSync(join(tmpdir(), 'sealpost-corpus-'))
   const server = await startServer({ SEALPOST_DATA_DIR: dataDir }, { timeoutMs: 60_000 })
-  t.after(async () => { await server.kill(); rmSync(dataDir, { recursive: true, force: true }) })
+  // SIGKILL: on a stalled server (the code before issue 12) SIGTERM would never be handled.
+  t.after(async () => { await server.kill('SIGKILL'); rmSync(dataDir, { recursive: true, force: true }) })
   const auth = { authorization: `Bearer ${server.testKey}`, 'content-type': 'application/json' }
   assert.equal((await server.request('POST', '/v1/messages', { headers: auth, body: rows[0].body })).status, 202, 'warm-up')
 

@@ -30,7 +30,7 @@ test('a task over budget is cut with content_too_complex, and the pool serves th
   assert.ok(Date.now() - started < 15_000)
   const nextThread = await p.run('spin', { ms: 1 })
   assert.notEqual(nextThread, firstThread, 'the spinning thread was terminated and replaced')
-  assert.equal(p.stats().overBudget, 1)
+  assert.deepEqual(p.stats().cut, { cpu: 1, wall: 0 }, 'cut by its CPU time, before the wall-clock cap')
 })
 
 test('the budget is CPU time: a task that waits past it is not cut, until the wall-clock cap (10 budgets)', async (t) => {
@@ -42,6 +42,7 @@ test('the budget is CPU time: a task that waits past it is not cut, until the wa
   const waited = Date.now() - started
   assert.ok(waited >= 300 * WALL_FACTOR - 50, `cut by the wall cap, not the CPU budget (${waited} ms)`)
   assert.ok(waited < 30_000, 'cut long before the task would end')
+  assert.deepEqual(p.stats().cut, { cpu: 0, wall: 1 })
 })
 
 test('budgets count from when a thread starts the task, not while it waits in the queue', async (t) => {
