@@ -5,7 +5,12 @@
  * then returns an Outcome.
  */
 import { threadId, type MessagePort } from 'node:worker_threads'
+import { constants, setPriority } from 'node:os'
 import { failureOf, type Outcome } from './outcome.ts'
+
+// Heavy work yields the CPU to the event loop of its own process (health checks, light requests):
+// on Linux a thread's nice value is its own, so this lowers only this worker thread.
+try { setPriority(0, constants.priority.PRIORITY_BELOW_NORMAL) } catch { /* not permitted here: run at normal priority */ }
 
 export interface Job { tasks: string; name: string; input: unknown; started: MessagePort }
 export interface Started { threadId: number; cpuMicros: number }

@@ -113,6 +113,14 @@ test('a task that allocates past the thread heap cap gets content_too_complex (m
   assert.equal(typeof await p.run('spin', { ms: 1 }), 'number')
 })
 
+test('worker threads run below the event loop\'s priority (nice 10), the main thread unchanged', { skip: process.platform !== 'linux' && 'per-thread nice values are Linux behaviour' }, async (t) => {
+  const p = pool()
+  t.after(() => p.close())
+  const { getPriority, constants } = await import('node:os')
+  assert.equal(await p.run('priority', undefined as never), constants.priority.PRIORITY_BELOW_NORMAL)
+  assert.equal(getPriority(0), constants.priority.PRIORITY_NORMAL)
+})
+
 test('a closed pool refuses new tasks with unavailable', async () => {
   const p = pool()
   await p.run('spin', { ms: 1 })
