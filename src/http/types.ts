@@ -11,7 +11,27 @@ export interface RouteAccess {
   /** Self-service routes (own profile, MFA, sessions): public to the scope check, but users/ requires a
    * signed-in browser session; `any` also admits one still owing its second factor. */
   session?: 'any' | 'full'
+  /**
+   * The sandbox rule of the route (required on every /v1 route; boot fails without it). Test-environment
+   * principals see and change only test-environment objects:
+   * - `any`       the route touches no environment-bound object (own profile, sessions, public links)
+   * - `sealed`    its objects carry an environment and the service confines every principal to its own
+   *               (another environment's object is `not_found`; credentials are also contained)
+   * - `shared`    objects shared by both environments (sending domains) that test principals may read
+   * - `live-only` test principals are refused before the handler (403 `environment_denied`): writes to
+   *               shared objects, organization administration, security policies and the audit trail
+   */
+  environment?: EnvironmentRule
+  /**
+   * A session principal must have verified a second factor within the step-up window (403
+   * `step_up_required`). API keys and OAuth client tokens are exempt by design: no human is present
+   * to re-authenticate; their scopes and conditions bound them instead.
+   */
+  stepUp?: boolean
 }
+
+export const ENVIRONMENT_RULES = ['any', 'sealed', 'shared', 'live-only'] as const
+export type EnvironmentRule = typeof ENVIRONMENT_RULES[number]
 
 declare module 'fastify' {
   interface FastifyContextConfig extends RouteAccess {}

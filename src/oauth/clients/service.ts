@@ -5,6 +5,7 @@ import type { Environment } from '../../core/principal.ts'
 import type { AuditRecorder } from '../../core/audit-sink.ts'
 import type { Db } from '../../storage/db.ts'
 import { isScope } from '../../access/scopes.ts'
+import { environmentsVisibleTo } from '../../access/sandbox.ts'
 import type { OAuthClientRow } from '../table.ts'
 import { checkRedirectUris } from './redirect-uris.ts'
 import { generateClientSecret, hashClientSecret } from './secret.ts'
@@ -41,7 +42,7 @@ export interface ClientView {
   created_at: string
 }
 
-export interface Actor { orgId: string; id: string; type: 'key' | 'user' | 'oauth_client' | 'system'; scopes: readonly string[] }
+export interface Actor { orgId: string; id: string; type: 'key' | 'user' | 'oauth_client' | 'system'; scopes: readonly string[]; environment?: Environment }
 
 export function clientView(row: OAuthClientRow): ClientView {
   return {
@@ -97,24 +98,27 @@ export function createOAuthClientService(deps: { db: Db; pepper: string; clock: 
     return { ...clientView(row), ...(secret ? { client_secret: secret.secret } : {}) }
   }
 
-  async function get(orgId: string, id: string): Promise<ClientView> {
+  /** `environment`: the caller's; a test caller sees only test clients (access/sandbox.ts). */
+  async function get(orgId: string, id: string, environment: Environment = 'live'): Promise<ClientView> {
     const row = await findClient(db, orgId, id)
-    if (!row) throw notFound('OAuth client')
+    if (!row || !environmentsVisibleTo({ environment }).includes(row.environment)) throw notFound('OAuth client')
     return clientView(row)
   }
 
-  async function list(orgId: string, opts: { after?: string; limit?: number } = {}): Promise<ClientView[]> {
-    return (await listClients(db, orgId, { after: opts.after, limit: opts.limit ?? 50 })).map(clientView)
+  async function list(orgId: string, opts: { after?: string; limit?: number } = {}, environment: Environment = 'live'): Promise<ClientView[]> {
+    return (await listClients(db, orgId, { after: opts.after, limit: opts.limit ?? 50, environments: environmentsVisibleTo({ environment }) })).map(clientView)
   }
 
   /** Deleting a client ends every token it holds (refresh tokens fail at once, access tokens via the revocation list). */
   async function remove(actor: Actor, id: string): Promise<void> {
+    if (actor.environment) await get(actor.orgId, id, actor.environment)
     if (!(await markClientDeleted(db, actor.orgId, id, clock.now().getTime()))) throw notFound('OAuth client')
     await deps.onDeleted(id)
     audit.record({ orgId: actor.orgId, actor: { type: actor.type, id: actor.id }, action: 'oauth.client_deleted', target: { type: 'oauth_client', id } })
   }
 
   async function rotateSecret(actor: Actor, id: string): Promise<{ client_secret: string }> {
+    if (actor.environment) await get(actor.orgId, id, actor.environment)
     const secret = generateClientSecret()
     if (!(await replaceClientSecret(db, actor.orgId, id, hashClientSecret(pepper, secret.secret), secret.last4))) {
       throw notFound('Confidential OAuth client')

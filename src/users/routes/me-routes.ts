@@ -13,8 +13,8 @@ import { IdParams, PasswordChangeBody, ProfileBody, RegistrationBody, TotpBody }
  */
 export function meRoutes(deps: { http: SessionHttp; auth: AuthService; accounts: AccountService; enrolment: EnrolmentService }): FastifyPluginAsync {
   const { http, auth, accounts, enrolment } = deps
-  const anySession = { config: { public: true, session: 'any' as const }, onRequest: requireSession(http, 'any') }
-  const full = { config: { public: true, session: 'full' as const }, onRequest: requireSession(http, 'full') }
+  const anySession = { config: { public: true, session: 'any' as const, environment: 'any' as const }, onRequest: requireSession(http, 'any') }
+  const full = { config: { public: true, session: 'full' as const, environment: 'any' as const }, onRequest: requireSession(http, 'full') }
   const noStore = { 'cache-control': 'no-store' }
   return async (app) => {
     app.get('/v1/users/me', anySession, async (req) => (await auth.describe(sessionOf(req))).user)
