@@ -22,11 +22,13 @@ export function listEndpoints(db: DbOrTrx, orgId: string, environments: readonly
 }
 
 /**
- * Enabled endpoints of an org, with what they subscribe to (the emit path's one query). Events come
- * from real delivery, i.e. live mail: a sandbox endpoint (created by a test credential) never receives them.
+ * Enabled endpoints of an org that may see an event of `environment`, with what they subscribe to (the
+ * emit path's one query). Like every read (access/sandbox.ts): live endpoints get both, an endpoint
+ * created by a test credential only sandbox events, never what happened to live mail.
  */
 export function enabledEndpoints(db: DbOrTrx, orgId: string, environment: Environment = 'live') {
-  return db.selectFrom('webhook_endpoints').select(['id', 'events']).where('org_id', '=', orgId).where('environment', '=', environment).where('enabled', '=', 1).execute()
+  const audience: Environment[] = environment === 'live' ? ['live'] : ['live', 'test']
+  return db.selectFrom('webhook_endpoints').select(['id', 'events']).where('org_id', '=', orgId).where('environment', 'in', audience).where('enabled', '=', 1).execute()
 }
 
 export async function updateEndpoint(db: DbOrTrx, orgId: string, id: string, set: Updateable<WebhookEndpointsTable>): Promise<boolean> {
