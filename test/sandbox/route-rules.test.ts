@@ -110,9 +110,9 @@ const RULES: Record<string, ['any' | 'sealed' | 'shared' | 'live-only', 'step-up
   'POST /v1/oauth/clients/:id/secret': ['sealed', 'step-up'],
 }
 
-const isSessionRoute = (r: TableRoute) => (r.config as { session?: unknown }).session !== undefined
-const rule = (r: TableRoute) => (r.config as { environment?: string }).environment
-const stepUp = (r: TableRoute) => (r.config as { stepUp?: boolean }).stepUp === true
+const isSessionRoute = (r: TableRoute) => r.config.session !== undefined
+const rule = (r: TableRoute) => r.config.environment
+const stepUp = (r: TableRoute) => r.config.stepUp === true
 
 test('boot fails when a /v1 route declares no environment rule (or an unknown one)', async () => {
   for (const config of [{ scopes: ['messages:read'] }, { scopes: ['messages:read'], environment: 'sometimes' }, { public: true }]) {
