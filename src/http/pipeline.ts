@@ -43,7 +43,7 @@ export const rejectKeyInQuery: RequestHook = async (req) => {
  *   onRequest  reject credentials in the query string (400) before any body is read
  *   onRequest  authenticate → request.principal, or 401
  *   onRequest  rate limit (key / org / IP) → 429 + Retry-After
- *   onRequest  authorize: declared scopes, environment rule, step-up, ABAC → 403
+ *   onRequest  authorize: declared scopes, ABAC, environment rule, step-up → 403
  *   onRequest  guards (suspended key, blocked IP)
  *   then Fastify's schema validation (unknown fields refused) → 400, then the handler
  *   onResponse audit, metrics, anomaly detectors

@@ -263,6 +263,25 @@ for (const { name, skip } of await testDialects()) {
       }
     })
 
+    await t.test('every sealed create route makes a test object when a test key calls it', async () => {
+      const creates: Record<string, { status: number; body: object; environmentOf: (res: { json(): any }) => Promise<string> }> = {
+        'POST /v1/keys': { status: 201, body: { name: 'sandbox key', environment: 'test', scopes: ['messages:read'] }, environmentOf: async (r) => r.json().key.environment },
+        'POST /v1/messages': { status: 202, body: { from: 'billing@acme.test', to: 'dev@example.com', subject: 'sandbox', text: 'Hi' }, environmentOf: async (r) => (await live('GET', `/v1/messages/${r.json().id}`)).json().environment },
+        'POST /v1/messages/batch': { status: 202, body: { messages: [{ from: 'billing@acme.test', to: 'dev@example.com', subject: 'sandbox', text: 'Hi' }] }, environmentOf: async (r) => (await live('GET', `/v1/messages/${r.json().data[0].id}`)).json().environment },
+        'POST /v1/contacts': { status: 201, body: { email: 'dev@example.com' }, environmentOf: async (r) => r.json().environment },
+        'POST /v1/suppressions': { status: 201, body: { address: 'dev@example.com' }, environmentOf: async () => (await live('GET', '/v1/suppressions')).json().data.find((x: { id: string }) => x.id !== suppression.id).environment },
+        'POST /v1/webhooks': { status: 201, body: { url: 'http://127.0.0.1:9/sandbox-hook' }, environmentOf: async (r) => r.json().environment },
+        'POST /v1/oauth/clients': { status: 201, body: { name: 'sandbox client', kind: 'confidential', grant_types: ['client_credentials'], scopes: ['messages:read'] }, environmentOf: async (r) => r.json().environment },
+      }
+      const sealedCreates = routes.filter((x) => rule(x) === 'sealed' && x.method === 'POST' && !x.url.includes(':')).map(label)
+      assert.deepEqual(sealedCreates.sort(), Object.keys(creates).sort(), 'every sealed create route has a case here')
+      for (const [route, c] of Object.entries(creates)) {
+        const res = await probe(h, { method: 'POST', url: route.slice(5), config: {} }, { key: org.testKey, payload: c.body })
+        assert.equal(res.statusCode, c.status, `${route}: ${res.body.slice(0, 150)}`)
+        assert.equal(await c.environmentOf(res), 'test', route)
+      }
+    })
+
     await t.test('after the whole sweep every live object is intact', async () => {
       assert.equal((await live('GET', `/v1/domains/${domain.id}`)).statusCode, 200)
       const key = (await live('GET', `/v1/keys/${victimKey.id}`)).json()

@@ -42,7 +42,7 @@ export function oauthClientRoutes(clients: OAuthClientService): FastifyPluginAsy
       const b = req.body as CreateBodyT
       const created = await clients.create(actorOf(req), {
         name: b.name, kind: b.kind, applicationType: b.application_type, tokenEndpointAuthMethod: b.token_endpoint_auth_method,
-        grantTypes: b.grant_types, scopes: b.scopes, redirectUris: b.redirect_uris, environment: b.environment,
+        grantTypes: b.grant_types, scopes: b.scopes, redirectUris: b.redirect_uris, environment: b.environment ?? req.principal!.environment,
       })
       return reply.code(201).header('cache-control', 'no-store').send(created)
     })
