@@ -6,11 +6,14 @@ import { join } from 'node:path'
 import { loadConfig, type Config } from './config/load.ts'
 import { openStorage, type Storage } from './storage/db.ts'
 import { loadPepper } from './keys/pepper.ts'
+import { ensurePrivateDir } from './core/private-file.ts'
 
 export interface Runtime { config: Config; storage: Storage; pepper: string; pepperCreated: boolean }
 
 export async function openRuntime(env: Record<string, string | undefined>, opts: { createSecrets: boolean }): Promise<Runtime> {
   const config = loadConfig(env)
+  // Keys, database and initial secrets live here: owner-only, refused when looser.
+  ensurePrivateDir(config.dataDir)
   const { pepper, created } = loadPepper(config, { create: opts.createSecrets })
   const storage = await openStorage({
     databaseUrl: config.databaseUrl,

@@ -5,11 +5,15 @@
  */
 import { parseArgs } from 'node:util'
 import { ConfigError } from './config/load.ts'
+import { PrivateModeError } from './core/private-file.ts'
 import { openRuntime } from './boot.ts'
 import { buildApp } from './app.ts'
 import { prepareTls, watchCertificate } from './http/tls.ts'
-import { bootstrap, isBootstrapped, printBootstrap } from './orgs/bootstrap.ts'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { bootstrap, bootstrapReport, isBootstrapped } from './orgs/bootstrap.ts'
 import { INIT_DEFAULTS } from './cli/commands/init.ts'
+import { handOverSecrets, INITIAL_CREDENTIALS_FILE } from './cli/secret-handoff.ts'
 
 type Role = 'api' | 'worker' | 'all'
 
@@ -25,9 +29,14 @@ async function main(): Promise<void> {
   const log = app.http.log
   if (rt.pepperCreated) log.warn(`created ${rt.config.dataDir}/pepper.key (mode 0600): API key hashes depend on it; back it up with the database`)
 
+  // The keys and one-time password never go through the logger: a terminal shows them, else a 0600 file holds them.
+  const credentialsFile = join(rt.config.dataDir, INITIAL_CREDENTIALS_FILE)
   if (!(await isBootstrapped(rt.storage.db))) {
     const input = { orgName: INIT_DEFAULTS.org, domain: INIT_DEFAULTS.domain, ownerEmail: INIT_DEFAULTS.owner }
-    printBootstrap(await bootstrap(app.bootstrapDeps, input), input.ownerEmail)
+    handOverSecrets(bootstrapReport(await bootstrap(app.bootstrapDeps, input), input.ownerEmail), INITIAL_CREDENTIALS_FILE,
+      { stdout: process.stdout, dataDir: rt.config.dataDir, notice: (m) => log.warn(m) })
+  } else if (existsSync(credentialsFile)) {
+    log.warn(`${credentialsFile} still holds the initial secrets: once they are stored safely, delete it`)
   }
 
   const stops: (() => Promise<void>)[] = []
@@ -70,6 +79,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : `Sealpost failed to start: ${err?.stack ?? err}`)
+  console.error(err instanceof ConfigError || err instanceof PrivateModeError ? err.message : `Sealpost failed to start: ${err?.stack ?? err}`)
   process.exit(1)
 })

@@ -51,7 +51,7 @@ export function requireSources(...files: string[]): void {
  */
 export async function install(dataDir: string, backend: Backend, extraEnv: Record<string, string> = {}): Promise<Installation> {
   requireSources('src/main.ts', 'src/cli/commands/init.ts')
-  mkdirSync(dataDir, { recursive: true })
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   let schema: string | null = null
   // BENCH_SEALPOST_ENV="NAME=VALUE ...": what-if settings for every Sealpost process of the run.
   const whatIf = Object.fromEntries((process.env.BENCH_SEALPOST_ENV ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
@@ -66,7 +66,9 @@ export async function install(dataDir: string, backend: Backend, extraEnv: Recor
   try {
     const init = startNode({ script: 'src/cli/main.ts', args: ['init', '--org', 'Bench', '--domain', DOMAIN], env })
     const code = await new Promise<number | null>((r) => init.child.once('exit', r))
-    const liveKey = /sp_live_[A-Za-z0-9_]+/.exec(init.output())?.[0]
+    // Not a terminal: init writes the keys to a 0600 file in the data folder and prints only its path.
+    const credentials = /written to (\S+initial-credentials\.txt)/.exec(init.output())?.[1]
+    const liveKey = credentials ? /sp_live_[A-Za-z0-9_]+/.exec(readFileSync(credentials, 'utf8'))?.[0] : undefined
     const orgId = /\borg_[0-9a-z]{26}\b/.exec(init.output())?.[0]
     if (code !== 0 || !liveKey || !orgId) throw new Error(`init failed (${code}):\n${init.output().replace(/sp_(live|test)_\w+/g, 'sp_$1_[redacted]')}`)
     return { env, orgId, liveKey, dispose }

@@ -9,8 +9,9 @@ export interface RouteAccess {
   /** Extra rate-limit bucket for this route (e.g. leaked-key reports, login). */
   rateLimit?: { points: number; durationSec: number }
   /** Self-service routes (own profile, MFA, sessions): public to the scope check, but users/ requires a
-   * signed-in browser session; `any` also admits one still owing its second factor. */
-  session?: 'any' | 'full'
+   * signed-in browser session; `any` also admits one still owing its second factor; `password` admits a
+   * full one and one signed in with a one-time password (which reaches nothing but `any` and `password`). */
+  session?: 'any' | 'password' | 'full'
   /**
    * The sandbox rule of the route (required on every /v1 route; boot fails without it). Test-environment
    * principals see and change only test-environment objects:

@@ -43,17 +43,24 @@ export async function bootstrap(deps: BootstrapDeps, input: BootstrapInput) {
   return { orgId, owner, domain, liveKey: live.secret, testKey: test.secret }
 }
 
-export function printBootstrap(r: Awaited<ReturnType<typeof bootstrap>>, ownerEmail: string, log: (s: string) => void = console.log): void {
-  log('')
-  log('Sealpost is initialized. These secrets are shown ONCE; store them now.')
-  log('')
-  log(`  organization   ${r.orgId}`)
-  log(`  owner          ${ownerEmail}${r.owner?.oneTimePassword ? `  (one-time password: ${r.owner.oneTimePassword}; change it and enrol MFA at first login)` : ''}`)
-  log(`  domain         ${r.domain.name}`)
-  log(`  live API key   ${r.liveKey}`)
-  log(`  test API key   ${r.testKey}   (sandbox: accepted and stored, never delivered)`)
-  log('')
-  log('  DNS records to publish for the domain:')
-  for (const rec of r.domain.records as { type: string; name: string; value: string }[]) log(`    ${rec.type} ${rec.name}  "${rec.value}"`)
-  log('')
+/** What `init` shows once: the keys and the owner's one-time password (secrets), the organization and the DNS records. */
+export function bootstrapReport(r: Awaited<ReturnType<typeof bootstrap>>, ownerEmail: string): string {
+  const lines = [
+    '',
+    'Sealpost is initialized. These secrets are shown ONCE; store them now.',
+    '',
+    `  organization   ${r.orgId}`,
+    `  owner          ${ownerEmail}`,
+    ...(r.owner?.oneTimePassword
+      ? [`  one-time password   ${r.owner.oneTimePassword}`, '                 signs in once; that session must replace it and enrol MFA before anything else']
+      : []),
+    `  domain         ${r.domain.name}`,
+    `  live API key   ${r.liveKey}`,
+    `  test API key   ${r.testKey}   (sandbox: accepted and stored, never delivered)`,
+    '',
+    '  DNS records to publish for the domain:',
+    ...(r.domain.records as { type: string; name: string; value: string }[]).map((rec) => `    ${rec.type} ${rec.name}  "${rec.value}"`),
+    '',
+  ]
+  return lines.join('\n')
 }

@@ -50,13 +50,14 @@ export function createAccountService(deps: UsersDeps) {
   /**
    * The first owner of an organization (init, `user create-owner`). Trusted: the
    * operator has shell access, so the email counts as verified. Without a password
-   * a random one is generated and returned once. MFA enrolment is forced at first
-   * sign-in (owner role).
+   * a random one-time password is generated and returned once: it signs in once, and
+   * that session can do nothing but replace it and enrol MFA (forced for owners).
    */
   async function createOwner(orgId: string, email: string, opts: { password?: string; displayName?: string } = {}) {
     const oneTimePassword = opts.password ? undefined : randomBytes(18).toString('base64url')
     const user = await db.transaction().execute(async (trx) => {
       const u = await createUser({ email, password: opts.password ?? oneTimePassword!, displayName: opts.displayName ?? '', emailVerified: true }, trx)
+      if (oneTimePassword) await updateUser(trx, u.id, { password_change_required: 1 })
       await insertMembership(trx, orgId, u.id, 'owner', now())
       return u
     })
@@ -81,7 +82,10 @@ export function createAccountService(deps: UsersDeps) {
     deps.audit.record({ orgId: null, actor: { type: 'user', id: userId }, action: 'user.email_verified', outcome: 'success', ip: meta.ip, requestId: meta.requestId })
   }
 
-  /** Needs the current password; signs out every other session (a changed password ends them). */
+  /**
+   * Needs the current password; signs out every other session (a changed password ends them).
+   * Replacing a one-time password lifts the session's `password` stage.
+   */
   async function changePassword(ctx: SessionContext, current: string, next: string, meta: RequestMeta) {
     const user = await findUser(db, ctx.session.user_id)
     if (!user || !(await verifyPassword(user.password_hash, current))) {
@@ -89,10 +93,12 @@ export function createAccountService(deps: UsersDeps) {
       throw new AppError('unauthenticated', 'Current password is wrong.')
     }
     assertPasswordPolicy(next, user.email)
-    await updateUser(db, user.id, { password_hash: await hashPassword(next), updated_at: now() })
+    if (next === current) throw new AppError('invalid_request', 'Choose a password different from the current one.', { details: [{ path: 'body/newPassword', message: 'same as the current password' }] })
+    const replacedOneTime = user.password_change_required === 1
+    await updateUser(db, user.id, { password_hash: await hashPassword(next), password_change_required: 0, updated_at: now() })
     const revoked = await deps.sessions.revokeAll(user.id, ctx.session.id)
     const token = await deps.sessions.rotate(ctx.session)
-    deps.audit.record({ orgId: null, actor: { type: 'user', id: user.id }, action: 'user.password_changed', outcome: 'success', ip: meta.ip, requestId: meta.requestId, details: { otherSessionsRevoked: revoked } })
+    deps.audit.record({ orgId: null, actor: { type: 'user', id: user.id }, action: 'user.password_changed', outcome: 'success', ip: meta.ip, requestId: meta.requestId, details: { otherSessionsRevoked: revoked, ...(replacedOneTime ? { replacedOneTimePassword: true } : {}) } })
     return { token, csrfToken: deps.sessions.csrfToken(token) }
   }
 
@@ -114,12 +120,27 @@ export function createAccountService(deps: UsersDeps) {
     return { userId: user.id, sessionsRevoked }
   }
 
+  /**
+   * Operator recovery (CLI) for a lost password, or a one-time password whose single
+   * session was lost: a new one-time password (returned once), every session signed
+   * out. Second factors stay: the user still needs theirs to get past the MFA stage.
+   */
+  async function issueOneTimePassword(email: string, actor: AdminEvent['actor'], reason: string): Promise<{ userId: string; oneTimePassword: string; sessionsRevoked: number }> {
+    const user = await findUserByEmail(db, email)
+    if (!user) throw new AppError('not_found', 'User not found.')
+    const oneTimePassword = randomBytes(18).toString('base64url')
+    await updateUser(db, user.id, { password_hash: await hashPassword(oneTimePassword), password_change_required: 1, one_time_password_used_at: null, updated_at: now() })
+    const sessionsRevoked = await deps.sessions.revokeAll(user.id)
+    deps.audit.record({ orgId: null, actor, action: 'user.password_reset', target: { type: 'user', id: user.id }, outcome: 'success', details: { reason, sessionsRevoked, oneTime: true } })
+    return { userId: user.id, oneTimePassword, sessionsRevoked }
+  }
+
   /** For callers that must check before creating other rows (the CLI creates the org first). */
   async function emailTaken(email: string): Promise<boolean> {
     return (await findUserByEmail(db, email)) !== undefined
   }
 
-  return { createUser, createOwner, emailTaken, sendVerificationEmail, verifyEmail, changePassword, updateProfile, resetMfa }
+  return { createUser, createOwner, emailTaken, sendVerificationEmail, verifyEmail, changePassword, updateProfile, resetMfa, issueOneTimePassword }
 }
 
 export type AccountService = ReturnType<typeof createAccountService>

@@ -4,7 +4,7 @@ import type { Principal } from '../core/principal.ts'
 import type { UsersDeps, RequestMeta } from './deps.ts'
 import type { AccountService } from './accounts.ts'
 import { assertValidEmail } from './accounts.ts'
-import type { SessionContext } from './gate.ts'
+import { stageError, type SessionContext } from './gate.ts'
 import type { MemberService } from './members.ts'
 import {
   findInvitation, findInvitationByTokenHash, findMembership, insertInvitation, insertMembership, listPendingInvitations, markInvitation,
@@ -70,6 +70,7 @@ export function createInvitationService(deps: UsersDeps, members: MemberService,
       if (!signedIn || signedIn.session.user_id !== existing.id || signedIn.stage === 'mfa') {
         throw new AppError('unauthenticated', 'Sign in as the invited user, then accept the invitation.')
       }
+      if (signedIn.stage === 'password') throw stageError('password')
       userId = existing.id
     } else {
       if (!input.password) throw new AppError('invalid_request', 'Choose a password to create your account.', { details: [{ path: 'body/password', message: 'required for a new account' }] })

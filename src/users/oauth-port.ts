@@ -20,7 +20,8 @@ export function oauthUsersPort(users: Users): OAuthUsers {
         if (isAppError(e) && e.code === 'rate_limited') {
           return { ok: false, reason: 'throttled', retryAfterSec: Number(e.headers['retry-after']) || undefined }
         }
-        if (isAppError(e) && e.code === 'unauthenticated') return { ok: false, reason: 'invalid_credentials' }
+        // A one-time password is replaced in the dashboard first; these pages cannot offer the change.
+        if (isAppError(e) && (e.code === 'unauthenticated' || e.code === 'password_change_required')) return { ok: false, reason: 'invalid_credentials' }
         throw e
       }
     },

@@ -4,12 +4,12 @@ import { totpCipherContext } from './deps.ts'
 import { stageOf, type SessionContext, type SessionStage } from './gate.ts'
 import { memberAccess } from './effective-scopes.ts'
 import { listUserMemberships } from './membership-store.ts'
-import { verifyAgainstDummy, verifyPassword, warmDummyHash } from './password.ts'
+import { dummyHash, verifyPassword, warmDummyHash } from './password.ts'
 import { matchRecoveryCode } from './recovery-codes.ts'
 import {
-  advanceTotpStep, findPasskey, findTotp, findUserByEmail, listPasskeys, spendRecoveryCode, touchPasskey, unusedRecoveryCodes,
+  advanceTotpStep, findPasskey, findTotp, findUserByEmail, listPasskeys, spendOneTimePassword, spendRecoveryCode, touchPasskey, unusedRecoveryCodes,
 } from './store.ts'
-import { clearFailures, recordFailure, throttleKey, waitMs } from './throttle.ts'
+import { clearFailures, refundAttempt, reserveAttempt, throttleKey } from './throttle.ts'
 import { checkTotp } from './totp.ts'
 import { authenticationOptions, verifyAuthentication, type AuthenticationResponseJSON } from './webauthn.ts'
 
@@ -34,12 +34,18 @@ export type SecondFactor = { totp: string } | { recoveryCode: string } | { webau
 
 const TOO_MANY = 'Too many failed attempts. Try again later.'
 
+/** Seams for tests: observe (or hold) each secret check, to count how many guesses were evaluated. */
+export interface AuthHooks {
+  /** Runs right before a password (argon2) or second-factor check. */
+  beforeSecretCheck?: (kind: 'password' | 'mfa') => void | Promise<void>
+}
+
 /**
  * Sign-in and second factors, without HTTP (the JSON API and the OAuth login
  * pages both call this). Every failure is audited; the caller only ever sees
  * one message, whichever check failed.
  */
-export function createAuthService(deps: UsersDeps) {
+export function createAuthService(deps: UsersDeps, hooks: AuthHooks = {}) {
   const { db, sessions, audit } = deps
   const now = () => deps.clock.now().getTime()
   warmDummyHash()
@@ -64,31 +70,52 @@ export function createAuthService(deps: UsersDeps) {
   }
 
   /**
-   * The password check alone. Order matters: throttle before hashing (cheap
-   * refusal); argon2 runs for unknown emails too (same timing); one error for
-   * unknown email, wrong password and disabled account.
+   * The password check alone. Order matters: the attempt is reserved before hashing
+   * (a refused one costs no argon2, and parallel attempts cannot all slip through);
+   * argon2 runs for unknown emails too (same timing); one error for unknown email,
+   * wrong password, disabled account and a one-time password used before.
+   * `oneTimePassword`: `spend` (the JSON sign-in, whose session can replace it), else
+   * refused (callers that cannot offer the password change: 403 password_change_required).
    */
-  async function checkPassword(email: string, password: string, meta: RequestMeta) {
-    const keys = [throttleKey.ip(meta.ip), throttleKey.acct(email)]
-    const wait = await waitMs(db, keys, now())
-    if (wait > 0) {
+  async function checkPassword(email: string, password: string, meta: RequestMeta, opts: { oneTimePassword?: 'spend' } = {}) {
+    const acct = throttleKey.acct(email)
+    const ip = throttleKey.ip(meta.ip)
+    const reservation = await reserveAttempt(db, [acct, ip], now())
+    if (!reservation.ok) {
       recordAudit(meta, null, 'user.login_failed', 'failure', { reason: 'throttled' })
-      throw throttled(wait)
+      throw throttled(reservation.waitMs)
     }
     const user = await findUserByEmail(db, email)
-    const ok = user ? await verifyPassword(user.password_hash, password) : await verifyAgainstDummy(password)
-    if (!user || !ok || user.disabled_at !== null) {
-      await recordFailure(db, keys, now())
-      recordAudit(meta, user?.id ?? null, 'user.login_failed', 'failure', { reason: !user ? 'unknown_user' : !ok ? 'wrong_password' : 'disabled' })
-      throw unauthenticated(!user ? 'unknown_user' : 'wrong_password')
+    await hooks.beforeSecretCheck?.('password')
+    const ok = await verifyPassword(user ? user.password_hash : await dummyHash(), password)
+    let reason = !user ? 'unknown_user' : !ok ? 'wrong_password' : user.disabled_at !== null ? 'disabled' : null
+    const oneTime = user?.password_change_required === 1
+    if (!reason && oneTime && user?.one_time_password_used_at !== null) reason = 'one_time_password_reused'
+    if (user && !reason && oneTime && opts.oneTimePassword !== 'spend') {
+      await settled(acct, ip)
+      recordAudit(meta, user.id, 'user.login_failed', 'failure', { reason: 'one_time_password_elsewhere' })
+      throw new AppError('password_change_required', 'Sign in to the dashboard first to replace your one-time password.')
     }
-    await clearFailures(db, [throttleKey.acct(email)])
+    // Single use: the conditional update lets exactly one of two parallel sign-ins spend it.
+    if (user && !reason && oneTime && !(await spendOneTimePassword(db, user.id, now()))) reason = 'one_time_password_reused'
+    if (!user || reason) {
+      // The reservation stays: it is this failure's count.
+      recordAudit(meta, user?.id ?? null, 'user.login_failed', 'failure', { reason })
+      throw unauthenticated(reason ?? 'unknown_user')
+    }
+    await settled(acct, ip)
     return user
+  }
+
+  /** After a success: the account's (or user's) counter starts over; the IP gets its reservation back. */
+  async function settled(subjectKey: string, ipKey: string) {
+    await clearFailures(db, [subjectKey])
+    await refundAttempt(db, [ipKey])
   }
 
   /** Password sign-in into a new session; the previous session, if any, is revoked (no session fixation). */
   async function login(input: { email: string; password: string; orgId?: string }, meta: RequestMeta, previousToken?: string | null): Promise<SignedIn> {
-    const user = await checkPassword(input.email, input.password, meta)
+    const user = await checkPassword(input.email, input.password, meta, { oneTimePassword: 'spend' })
     const memberships = await listUserMemberships(db, user.id)
     const orgId = memberships.find((m) => m.org_id === input.orgId)?.org_id ?? memberships[0]?.org_id ?? null
     if (previousToken) {
@@ -97,7 +124,7 @@ export function createAuthService(deps: UsersDeps) {
     }
     const { id, token } = await sessions.create({ userId: user.id, orgId, ip: meta.ip, userAgent: meta.userAgent ?? '', mfaVerifiedAt: null })
     const access = orgId ? await memberAccess(db, orgId, user.id) : null
-    const next = stageOf({ mfa_enabled: user.mfa_enabled, mfa_verified_at: null }, access)
+    const next = stageOf({ mfa_enabled: user.mfa_enabled, mfa_verified_at: null, password_change_required: user.password_change_required }, access)
     recordAudit(meta, user.id, 'user.login', 'success', { next, sid: id })
     return { sessionId: id, token, csrfToken: sessions.csrfToken(token), next, methods: next === 'mfa' ? await methodsOf(user.id) : [], orgId }
   }
@@ -147,21 +174,22 @@ export function createAuthService(deps: UsersDeps) {
     return { ok: true, method: 'webauthn' }
   }
 
-  /** Throttled, audited check of any factor; throws one `unauthenticated` for every kind of failure. */
+  /** Throttled (reserved before checking, like passwords), audited check of any factor; throws one `unauthenticated` for every kind of failure. */
   async function guardedCheck(userId: string, meta: RequestMeta, check: () => Promise<FactorCheck>): Promise<MfaMethod> {
-    const keys = [throttleKey.ip(meta.ip), throttleKey.mfa(userId)]
-    const wait = await waitMs(db, keys, now())
-    if (wait > 0) {
+    const mfa = throttleKey.mfa(userId)
+    const ip = throttleKey.ip(meta.ip)
+    const reservation = await reserveAttempt(db, [mfa, ip], now())
+    if (!reservation.ok) {
       recordAudit(meta, userId, 'user.mfa_failed', 'failure', { reason: 'throttled' })
-      throw throttled(wait)
+      throw throttled(reservation.waitMs)
     }
+    await hooks.beforeSecretCheck?.('mfa')
     const r = await check()
     if (!r.ok) {
-      await recordFailure(db, keys, now())
       recordAudit(meta, userId, 'user.mfa_failed', 'failure', { method: r.method, reason: r.reason })
       throw new AppError('unauthenticated', 'The code or passkey was not accepted.', { cause: r.reason })
     }
-    await clearFailures(db, [throttleKey.mfa(userId)])
+    await settled(mfa, ip)
     return r.method
   }
 

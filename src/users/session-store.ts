@@ -11,7 +11,7 @@ export function findSessionByTokenHash(db: DbOrTrx, tokenHash: string) {
   return db.selectFrom('sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
     .selectAll('s')
-    .select(['u.email', 'u.display_name', 'u.mfa_enabled', 'u.email_verified_at', 'u.disabled_at'])
+    .select(['u.email', 'u.display_name', 'u.mfa_enabled', 'u.email_verified_at', 'u.disabled_at', 'u.password_change_required'])
     .where('s.token_hash', '=', tokenHash)
     .executeTakeFirst()
 }

@@ -21,8 +21,15 @@ export function findUser(db: DbOrTrx, id: string) {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-export async function updateUser(db: DbOrTrx, id: string, set: Partial<Pick<UsersTable, 'display_name' | 'password_hash' | 'email_verified_at' | 'mfa_enabled' | 'updated_at' | 'disabled_at'>>): Promise<void> {
+export async function updateUser(db: DbOrTrx, id: string, set: Partial<Pick<UsersTable, 'display_name' | 'password_hash' | 'email_verified_at' | 'mfa_enabled' | 'updated_at' | 'disabled_at' | 'one_time_password_used_at'>> & { password_change_required?: number }): Promise<void> {
   await db.updateTable('users').set(set).where('id', '=', id).execute()
+}
+
+/** Marks a one-time password used; false when it already was (a parallel sign-in with it got there first). */
+export async function spendOneTimePassword(db: DbOrTrx, id: string, now: number): Promise<boolean> {
+  const r = await db.updateTable('users').set({ one_time_password_used_at: now })
+    .where('id', '=', id).where('password_change_required', '=', 1).where('one_time_password_used_at', 'is', null).executeTakeFirst()
+  return Number(r.numUpdatedRows) === 1
 }
 
 // --- TOTP -------------------------------------------------------------------

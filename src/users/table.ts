@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely'
+import type { Generated, Selectable } from 'kysely'
 
 /**
  * Users are global (one person, one login) and belong to organizations through
@@ -19,6 +19,10 @@ export interface UsersTable {
   created_at: number
   updated_at: number
   disabled_at: number | null
+  /** 0/1: the password is a one-time password to replace (sessions may only change it and enrol MFA). */
+  password_change_required: Generated<number>
+  /** When the one-time password was used to sign in: it does not sign in a second time. */
+  one_time_password_used_at: number | null
 }
 
 export interface UserTotpTable {
@@ -84,7 +88,10 @@ export interface SessionsTable {
   challenge_expires_at: number | null
 }
 
-/** Failed-login counters for exponential back-off (keys: `ip:<addr>`, `acct:<sha256(email)>`, `mfa:<userId>`). */
+/**
+ * Sign-in attempt counters for exponential back-off (keys: `ip:<addr>`, `acct:<sha256(email)>`, `mfa:<userId>`).
+ * `failures` counts attempts reserved before checking (successes hand theirs back); see throttle.ts.
+ */
 export interface AuthThrottleTable {
   key: string
   failures: number

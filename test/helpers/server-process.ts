@@ -18,7 +18,9 @@ export interface ServerProcess {
 
 /**
  * Starts `node src/main.ts` as a user would (own process, real listener on an
- * ephemeral port), and reads the keys and address it prints.
+ * ephemeral port), and reads the address it prints and the keys of a first start.
+ * stdout is a pipe here, not a terminal, so the server writes those keys to a 0600
+ * file in the data folder and logs only its path: they are read from that file.
  */
 export async function startServer(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<ServerProcess> {
   const child: ChildProcess = spawn(process.execPath, [MAIN], {
@@ -41,12 +43,14 @@ export async function startServer(env: Record<string, string>, opts: { timeoutMs
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${out}`)) })
   })
   const certFile = join(env.SEALPOST_DATA_DIR, 'tls', 'cert.pem')
+  const credentialsFile = /secrets shown once were written to (\S+?initial-credentials\.txt)/.exec(out)?.[1]
+  const credentials = credentialsFile ? readFileSync(credentialsFile, 'utf8') : ''
   const ca = url.startsWith('https') && existsSync(certFile) ? readFileSync(certFile) : undefined
 
   return {
     url,
-    liveKey: /live API key\s+(sp_live_\S+)/.exec(out)?.[1],
-    testKey: /test API key\s+(sp_test_\S+)/.exec(out)?.[1],
+    liveKey: /live API key\s+(sp_live_\S+)/.exec(credentials)?.[1],
+    testKey: /test API key\s+(sp_test_\S+)/.exec(credentials)?.[1],
     output: () => out,
     request(method, path, o = {}) {
       const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body)

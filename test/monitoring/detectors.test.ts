@@ -41,10 +41,10 @@ test('IP ranges are /24 and /48; mapped IPv4 counts as IPv4', () => {
 })
 
 test('auth failures: missing credentials do not count; a burst against one key is attributed by lookup id', () => {
-  const d = createAuthFailureDetector({ windowMs: MIN, perIp: 100, perKey: 5, factor: 5 })
+  const d = createAuthFailureDetector({ windowMs: MIN, perIp: 100, perKey: 5, perSourceCap: 3, minSources: 3, factor: 5 })
   for (let i = 0; i < 50; i++) assert.deepEqual(d.observe(obs({ status: 401, authFailure: 'missing_credentials', keyId: null, orgId: null })), [])
   const fired = []
-  for (let i = 0; i < 6; i++) fired.push(...d.observe(obs({ status: 401, authFailure: 'unknown_key', keyId: null, orgId: null, ip: `192.0.2.${i}`, credentialHint: 'AbCdEfGhIjKl' })))
+  for (let i = 0; i < 6; i++) fired.push(...d.observe(obs({ status: 401, authFailure: 'unknown_key', keyId: null, orgId: null, ip: `192.0.${i}.1`, credentialHint: 'AbCdEfGhIjKl' })))
   assert.equal(fired.length, 1)
   assert.deepEqual(fired[0].subject, { type: 'key', id: 'AbCdEfGhIjKl' })
   assert.equal(fired[0].evidence.failures, 5)

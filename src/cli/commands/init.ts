@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util'
 import { openRuntime } from '../../boot.ts'
 import { buildApp } from '../../app.ts'
-import { bootstrap, isBootstrapped, printBootstrap } from '../../orgs/bootstrap.ts'
+import { bootstrap, bootstrapReport, isBootstrapped } from '../../orgs/bootstrap.ts'
+import { handOverSecrets, INITIAL_CREDENTIALS_FILE } from '../secret-handoff.ts'
 
-export const summary = 'create the first organization, owner, local domain and API keys (printed once)'
+export const summary = `create the first organization, owner, local domain and API keys (shown once: on a terminal, else in DATA_DIR/${INITIAL_CREDENTIALS_FILE})`
 
 export const INIT_DEFAULTS = { org: 'My Organization', domain: 'sealpost.localhost', owner: 'owner@sealpost.localhost' }
 
@@ -21,7 +22,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     const input = { orgName: values.org ?? INIT_DEFAULTS.org, domain: values.domain ?? INIT_DEFAULTS.domain, ownerEmail: values.owner ?? INIT_DEFAULTS.owner }
     const result = await bootstrap({ ...app.bootstrapDeps }, input)
-    printBootstrap(result, input.ownerEmail)
+    handOverSecrets(bootstrapReport(result, input.ownerEmail), INITIAL_CREDENTIALS_FILE, { stdout: process.stdout, dataDir: rt.config.dataDir, notice: (m) => console.log(m) })
+    console.log(`initialized organization ${result.orgId}`)
     return 0
   } finally {
     await app.close()

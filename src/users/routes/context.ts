@@ -3,7 +3,7 @@ import { AppError, unauthenticated } from '../../core/errors.ts'
 import { readSessionToken, sessionCookie } from '../cookie.ts'
 import { checkCsrf } from '../csrf.ts'
 import type { RequestMeta } from '../deps.ts'
-import type { SessionContext, SessionGate } from '../gate.ts'
+import { stageError, type SessionContext, type SessionGate } from '../gate.ts'
 import type { SessionManager } from '../sessions.ts'
 
 /** What routes need to resolve a browser session. */
@@ -32,8 +32,12 @@ export async function loadSession(http: SessionHttp, req: FastifyRequest): Promi
 
 const contexts = new WeakMap<FastifyRequest, SessionContext>()
 
-/** Route-level hook for self-service routes: a session at `level` or 401/`mfa_required`. */
-export function requireSession(http: SessionHttp, level: 'any' | 'full'): onRequestHookHandler {
+/**
+ * Route-level hook for self-service routes: a session at `level` or 401/`mfa_required`/
+ * 403 `password_change_required`. `password` admits a full session and one that signed in
+ * with a one-time password (the password change itself).
+ */
+export function requireSession(http: SessionHttp, level: 'any' | 'password' | 'full'): onRequestHookHandler {
   return async (req) => {
     let ctx: SessionContext | null
     try {
@@ -46,9 +50,7 @@ export function requireSession(http: SessionHttp, level: 'any' | 'full'): onRequ
       req.authFailure = 'missing_session'
       throw unauthenticated('missing_session')
     }
-    if (level === 'full' && ctx.stage !== 'full') {
-      throw new AppError('mfa_required', ctx.stage === 'mfa' ? 'Complete sign-in with your second factor.' : 'Set up a second factor before continuing.', { details: { next: ctx.stage } })
-    }
+    if (level !== 'any' && ctx.stage !== 'full' && !(level === 'password' && ctx.stage === 'password')) throw stageError(ctx.stage)
     contexts.set(req, ctx)
   }
 }

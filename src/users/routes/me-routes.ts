@@ -15,6 +15,8 @@ export function meRoutes(deps: { http: SessionHttp; auth: AuthService; accounts:
   const { http, auth, accounts, enrolment } = deps
   const anySession = { config: { public: true, session: 'any' as const, environment: 'any' as const }, onRequest: requireSession(http, 'any') }
   const full = { config: { public: true, session: 'full' as const, environment: 'any' as const }, onRequest: requireSession(http, 'full') }
+  // The password change is open to a session signed in with a one-time password (that is its purpose).
+  const passwordChange = { config: { public: true, session: 'password' as const, environment: 'any' as const }, onRequest: requireSession(http, 'password') }
   const noStore = { 'cache-control': 'no-store' }
   return async (app) => {
     app.get('/v1/users/me', anySession, async (req) => (await auth.describe(sessionOf(req))).user)
@@ -24,7 +26,7 @@ export function meRoutes(deps: { http: SessionHttp; auth: AuthService; accounts:
       return reply.code(204).send()
     })
 
-    app.post('/v1/users/me/password', { ...full, schema: { body: PasswordChangeBody } }, async (req, reply) => {
+    app.post('/v1/users/me/password', { ...passwordChange, schema: { body: PasswordChangeBody } }, async (req, reply) => {
       const b = req.body as { currentPassword: string; newPassword: string }
       const r = await accounts.changePassword(sessionOf(req), b.currentPassword, b.newPassword, metaOf(req))
       return setSession(reply, r.token).send({ csrfToken: r.csrfToken })

@@ -73,7 +73,7 @@ export const UpdateRoleBody = Type.Object({ name: Type.Optional(RoleName), descr
 
 /** Responses that establish a session: the token is in the cookie, never here. */
 export const SignedInView = Type.Object({
-  next: Type.Union([Type.Literal('mfa'), Type.Literal('enrol'), Type.Literal('full')]),
+  next: Type.Union([Type.Literal('mfa'), Type.Literal('password'), Type.Literal('enrol'), Type.Literal('full')]),
   methods: Type.Array(Type.String()),
   orgId: Type.Union([Type.String(), Type.Null()]),
   csrfToken: Type.String(),
