@@ -107,8 +107,8 @@ for (const { name, skip } of await testDialects()) {
     })
 
     await t.test('webhook endpoints: the test key sees only its own, and they never hear of live mail', async () => {
-      const liveHook = (await live('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/live' })).json()
-      const testHook = (await sandbox('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/test' })).json()
+      const liveHook = (await live('POST', '/v1/webhooks', { url: 'http://127.0.0.1:59999/live' })).json()
+      const testHook = (await sandbox('POST', '/v1/webhooks', { url: 'http://127.0.0.1:59999/test' })).json()
       assert.deepEqual([liveHook.environment, testHook.environment], ['live', 'test'])
       assert.deepEqual((await sandbox('GET', '/v1/webhooks')).json().data.map((w: { id: string }) => w.id), [testHook.id])
       assert.equal((await sandbox('DELETE', `/v1/webhooks/${liveHook.id}`)).statusCode, 404)

@@ -199,7 +199,7 @@ for (const { name, skip } of await testDialects()) {
     const contact = (await live('POST', '/v1/contacts', { email: 'jane@example.com', first_name: 'Jane' })).json()
     assert.equal((await live('POST', '/v1/suppressions', { address: 'gone@example.com' })).statusCode, 201)
     const suppression = (await live('GET', '/v1/suppressions')).json().data[0]
-    const webhook = (await live('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/live-hook' })).json()
+    const webhook = (await live('POST', '/v1/webhooks', { url: 'http://127.0.0.1:59999/live-hook' })).json()
     const client = (await live('POST', '/v1/oauth/clients', { name: 'live client', kind: 'confidential', grant_types: ['client_credentials'], scopes: ['messages:read'] })).json()
     const ids: Record<string, string> = {
       '/v1/keys/': victimKey.id, '/v1/domains/': domain.id, '/v1/messages/': message.id, '/v1/contacts/': contact.id,
@@ -270,7 +270,7 @@ for (const { name, skip } of await testDialects()) {
         'POST /v1/messages/batch': { status: 202, body: { messages: [{ from: 'billing@acme.test', to: 'dev@example.com', subject: 'sandbox', text: 'Hi' }] }, environmentOf: async (r) => (await live('GET', `/v1/messages/${r.json().data[0].id}`)).json().environment },
         'POST /v1/contacts': { status: 201, body: { email: 'dev@example.com' }, environmentOf: async (r) => r.json().environment },
         'POST /v1/suppressions': { status: 201, body: { address: 'dev@example.com' }, environmentOf: async () => (await live('GET', '/v1/suppressions')).json().data.find((x: { id: string }) => x.id !== suppression.id).environment },
-        'POST /v1/webhooks': { status: 201, body: { url: 'http://127.0.0.1:9/sandbox-hook' }, environmentOf: async (r) => r.json().environment },
+        'POST /v1/webhooks': { status: 201, body: { url: 'http://127.0.0.1:59999/sandbox-hook' }, environmentOf: async (r) => r.json().environment },
         'POST /v1/oauth/clients': { status: 201, body: { name: 'sandbox client', kind: 'confidential', grant_types: ['client_credentials'], scopes: ['messages:read'] }, environmentOf: async (r) => r.json().environment },
       }
       const sealedCreates = routes.filter((x) => rule(x) === 'sealed' && x.method === 'POST' && !x.url.includes(':')).map(label)
