@@ -179,6 +179,8 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const systemMail = input.mailSender ?? createMemoryOutbox()
   if (!input.mailSender) bootWarnings.push('users: no mail sender configured; verification and invitation emails stay in memory (pass AppDeps.mailSender)')
   const users = createUsers({ db, clock, pepper, cipher: envelope, audit, mail: systemMail, publicUrl, stepUp,
+    // `oauth` is built below; these run only on a request, after boot.
+    tokenRevocation: { memberRemoved: (o, u) => oauth.tokenRevocation.memberRemoved(o, u), accountDeactivated: (u) => oauth.tokenRevocation.accountDeactivated(u) },
     // Without a configured public URL, browsers' Origin is compared with the Host they addressed.
     allowedOrigins: config.publicUrl ? undefined : [] })
   const sessionAuth = createSessionAuthenticator({
@@ -201,7 +203,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const oauth = createOAuth({
     db, clock, pepper, cipher: envelope, audit, users: input.oauthUsers ?? oauthUsersPort(users),
     orgName: async (id) => (await findOrg(db, id))?.name ?? null,
-    baseUrl: () => (config.publicUrl ?? listenerBaseUrl(http)).replace(/\/+$/, ''),
+    baseUrl: () => (config.publicUrl ?? listenerBaseUrl(http)).replace(/(?<!\/)\/+$/, ''),
     trustProxy: config.trustedProxies.length > 0,
   })
 

@@ -213,7 +213,7 @@ for (const { name, skip } of await testDialects()) {
       'PATCH /v1/webhooks/:id': { description: 'taken over' },
     }
     // Credential changes are refused by containment (a test credential never manages a live one).
-    const containment = new Set(['POST /v1/keys/:id/rotate', 'POST /v1/keys/:id/revoke', 'POST /v1/keys/:id/reinstate'])
+    const containment = new Set(['POST /v1/keys/:id/rotate', 'POST /v1/keys/:id/revoke', 'POST /v1/keys/:id/reinstate', 'DELETE /v1/oauth/clients/:id', 'POST /v1/oauth/clients/:id/secret'])
     const routes = routesOf(h).filter((r) => isV1(r) && !r.config.public)
 
     await t.test('live-only routes refuse the test key before the handler: 403 environment_denied', async () => {
