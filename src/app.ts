@@ -72,6 +72,10 @@ import { createWebhookOutbox } from './webhooks/outbox.ts'
 import { createWebhookService } from './webhooks/service.ts'
 import { createWebhookDispatcher } from './webhooks/dispatcher.ts'
 import { webhookRoutes } from './webhooks/routes.ts'
+import { availableParallelism } from 'node:os'
+import { createOffloadPool, type OffloadPool } from './offload/pool.ts'
+import { TASKS_MODULE, type SealpostTasks } from './offload/tasks.ts'
+import { offloadedDraftValidator } from './messages/draft.ts'
 
 export interface AppDeps {
   config: Config
@@ -124,6 +128,8 @@ export interface Sealpost {
   /** Housekeeping (sessions, throttle counters, audit retention, idempotency keys, delivery pauses); startWorkers runs it on a timer. */
   maintenance: Maintenance
   oauth: OAuth
+  /** Worker threads for heavy work on untrusted input (message validation), with a per-task time budget. */
+  offload: OffloadPool<SealpostTasks>
   close(): Promise<void>
 }
 
@@ -187,7 +193,12 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     load: (req) => loadSession({ gate: users.gate, sessions: users.sessions, allowedOrigins: users.allowedOrigins }, req),
     principalOf: users.gate.principalOf,
   })
-  const messages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota, suppressions })
+  // Heavy work on untrusted input (message validation) runs in worker threads with a time budget.
+  const offload = createOffloadPool<SealpostTasks>({
+    tasks: TASKS_MODULE, threads: config.offload.threads ?? Math.min(2, availableParallelism()),
+    taskBudgetMs: config.offload.taskBudgetMs, maxQueue: config.offload.maxQueue,
+  })
+  const messages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota, suppressions, validateDrafts: offloadedDraftValidator(offload) })
   const messageReads = createMessageReads({ db, cipher: envelope })
   // Customer webhooks: events go to an outbox in the outcome's transaction; the dispatcher (with the
   // workers) signs and POSTs them through the outbound guard (the same one as alert webhooks).
@@ -228,6 +239,9 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     trustedProxies: config.trustedProxies,
     https: input.tls?.options ?? null,
     securityHeaders: securityHeaders({ hstsMaxAge: config.tls.hstsMaxAge }),
+    timeouts: { requestMs: config.http.requestTimeoutMs, headersMs: config.http.headersTimeoutMs, keepAliveMs: config.http.keepAliveTimeoutMs },
+    loadShedding: { maxEventLoopDelayMs: config.http.shedEventLoopDelayMs },
+    jsonOffload: { minBytes: 256 * 1024, parse: (body) => offload.run('parseJsonBody', body) },
     steps: {
       authenticate: limits.guardAuthentication(createAuthenticateHook([keyAuth, oauth.authenticator], [sessionAuth])),
       rateLimit: limits.rateLimit,
@@ -273,10 +287,12 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     users,
     systemMail,
     oauth,
+    offload,
     async close() {
       await maintenance.stop()
       oauth.close()
       await http.close()
+      await offload.close()
       // After the listener: in-flight requests have been audited; flush and sign what is buffered.
       await monitoring.close()
       await auditService.close()

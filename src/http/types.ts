@@ -16,8 +16,8 @@ export interface RouteAccess {
    * The sandbox rule of the route (required on every /v1 route; boot fails without it). Test-environment
    * principals see and change only test-environment objects:
    * - `any`       the route touches no environment-bound object (own profile, sessions, public links)
-   * - `sealed`    its objects carry an environment and the service confines every principal to its own
-   *               (another environment's object is `not_found`; credentials are also contained)
+   * - `sealed`    its objects carry an environment and the service confines test principals to test
+   *               objects (a live one is `not_found`; credentials are also contained); live sees both
    * - `shared`    objects shared by both environments (sending domains) that test principals may read
    * - `live-only` test principals are refused before the handler (403 `environment_denied`): writes to
    *               shared objects, organization administration, security policies and the audit trail
@@ -29,6 +29,8 @@ export interface RouteAccess {
    * to re-authenticate; their scopes and conditions bound them instead.
    */
   stepUp?: boolean
+  /** Answered even while the server sheds load (liveness and readiness probes only). */
+  shedExempt?: boolean
 }
 
 export const ENVIRONMENT_RULES = ['any', 'sealed', 'shared', 'live-only'] as const
