@@ -146,14 +146,14 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const envelope = await createEnvelope({ db, provider: keyProvider, clock })
   const cryptoColumns = createColumnRegistry()
   cryptoColumns.register(...contactEncryptedColumns, ...messageEncryptedColumns, ...domainEncryptedColumns, ...suppressionEncryptedColumns, ...webhookEncryptedColumns)
-  // Step-up (fresh second factor) for sensitive actions of session users (key changes, data exports); API keys are exempt.
+  // Step-up (fresh second factor) for session users: declared per route (`config.stepUp`), enforced by the authorize step.
   const stepUp = createStepUp({ clock })
-  const contacts = createContactService({ db, envelope, clock, stepUp: stepUp.require })
+  const contacts = createContactService({ db, envelope, clock })
   // Audit: batched, hash-chained; the signing key is sealed by the envelope (key provider).
-  const auditService = await setupAudit({ config, db, clock, cipher: envelope, stepUp: stepUp.require, onError: (what, err) => http.log.warn({ err }, what) })
+  const auditService = await setupAudit({ config, db, clock, cipher: envelope, onError: (what, err) => http.log.warn({ err }, what) })
   const audit: AuditRecorder = auditService.recorder
   const keys = createKeyService({
-    db, pepper, clock, audit, policy: keyPolicy, stepUp: stepUp.require,
+    db, pepper, clock, audit, policy: keyPolicy,
     // `monitoring` is built below; this runs only on a request, after boot.
     onReinstated: (keyId) => monitoring.enforcement.markReinstated(keyId),
   })
@@ -246,7 +246,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     steps: {
       authenticate: limits.guardAuthentication(createAuthenticateHook([keyAuth, oauth.authenticator], [sessionAuth])),
       rateLimit: limits.rateLimit,
-      authorize: createAuthorizeHook(createConditionChecks({ clock })),
+      authorize: createAuthorizeHook(createConditionChecks({ clock }), { stepUp: stepUp.require }),
       beforeAuth: monitoring.steps.beforeAuth,
       guards: [createKeyExpiryHeaderHook({ policy: keyPolicy, clock }), ...monitoring.steps.guards],
       onResponse: [auditService.responseHook, ...monitoring.steps.onResponse],

@@ -35,7 +35,7 @@ export interface Config {
     pkcs11: { library?: string; tokenLabel?: string; pin?: string; keyLabel: string }
   }
   tls: { certFile?: string; keyFile?: string; minVersion: 'TLSv1.2' | 'TLSv1.3'; insecureBehindProxy: boolean; hstsMaxAge: number }
-  limits: { windowSec: number; perKey: number; perOrg: number; perIp: number; authFailuresPerIp: number; quotaOrg: string; quotaKey: string; quotaPlans: string }
+  limits: { windowSec: number; perKey: number; perOrg: number; perIp: number; authFailuresPerIp: number; quotaOrg: string; quotaKey: string; quotaPlans: string; quotaOrgRecipients: string; quotaKeyRecipients: string }
   delivery: { maxAttempts: number; concurrency: number; backoffBaseMs: number; backoffMaxMs: number; leaseMs: number; pollMs: number; domainConcurrency: number; domainRatePerMinute: number; signingThreads?: number }
   audit: { flushMs: number; flushEvents: number; syslogUrl?: string; syslogCaFile?: string }
   metrics: { token?: string; port?: number; host: string }
@@ -169,6 +169,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       windowSec: r.SEALPOST_RATE_LIMIT_WINDOW_SEC, perKey: r.SEALPOST_RATE_LIMIT_PER_KEY, perOrg: r.SEALPOST_RATE_LIMIT_PER_ORG,
       perIp: r.SEALPOST_RATE_LIMIT_PER_IP, authFailuresPerIp: r.SEALPOST_AUTH_FAILURES_PER_IP,
       quotaOrg: r.SEALPOST_QUOTA_ORG, quotaKey: r.SEALPOST_QUOTA_KEY, quotaPlans: r.SEALPOST_QUOTA_PLANS,
+      quotaOrgRecipients: r.SEALPOST_QUOTA_ORG_RECIPIENTS ?? '', quotaKeyRecipients: r.SEALPOST_QUOTA_KEY_RECIPIENTS ?? '',
     },
     delivery: {
       maxAttempts: r.DELIVERY_MAX_ATTEMPTS, concurrency: r.DELIVERY_CONCURRENCY,

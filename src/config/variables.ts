@@ -49,6 +49,8 @@ export const variables = {
   SEALPOST_AUTH_FAILURES_PER_IP: { kind: 'int', default: '60', min: 0, description: 'Failed authentications (a wrong credential, not a missing one) per window per client IP before that IP gets 429 (0: no limit).' },
   SEALPOST_QUOTA_ORG: { kind: 'string', default: '0/0/0', description: 'Default sending quota per organization: messages per minute/hour/day (0: no limit). Org settings { plan } or { quotas } override it.' },
   SEALPOST_QUOTA_KEY: { kind: 'string', default: '0/0/0', description: 'Default sending quota per API key / token: messages per minute/hour/day (0: no limit).' },
+  SEALPOST_QUOTA_ORG_RECIPIENTS: { kind: 'string', description: 'Default recipient quota per organization (to + cc + bcc): per minute/hour/day (0: no limit). Unset: the same numbers as SEALPOST_QUOTA_ORG (after plan and org settings).' },
+  SEALPOST_QUOTA_KEY_RECIPIENTS: { kind: 'string', description: 'Default recipient quota per API key / token: per minute/hour/day (0: no limit). Unset: the same numbers as SEALPOST_QUOTA_KEY.' },
   SEALPOST_QUOTA_PLANS: { kind: 'string', default: '{}', description: 'Named plans as JSON, e.g. {"free":{"org":"10/100/1000","key":"5/50/500"}}; an org whose settings say { "plan": "free" } gets them.' },
   SEALPOST_METRICS_TOKEN: { kind: 'string', secret: true, description: 'Bearer token (>= 32 chars) that GET /metrics on the API port requires. Unset: /metrics is not served on the API port.' },
   SEALPOST_METRICS_PORT: { kind: 'int', min: 0, max: 65535, description: 'Serve Prometheus /metrics (no token) on this separate port, bound to SEALPOST_METRICS_HOST. Unset: no separate listener.' },

@@ -34,8 +34,9 @@ export function findKeyForUpdate(trx: DbOrTrx, orgId: string, id: string) {
 }
 
 /** Newest first; `before` is the id cursor (ids are time-ordered). */
-export function listKeys(db: DbOrTrx, orgId: string, opts: { limit: number; before?: string }) {
+export function listKeys(db: DbOrTrx, orgId: string, opts: { limit: number; before?: string; environments?: readonly ('live' | 'test')[] }) {
   let q = db.selectFrom('api_keys').selectAll().where('org_id', '=', orgId)
+  if (opts.environments) q = q.where('environment', 'in', [...opts.environments])
   if (opts.before) q = q.where('id', '<', opts.before)
   return q.orderBy('id', 'desc').limit(opts.limit).execute()
 }

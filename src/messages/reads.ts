@@ -1,5 +1,6 @@
 import { notFound } from '../core/errors.ts'
 import type { Principal } from '../core/principal.ts'
+import { canSee, environmentsVisibleTo } from '../access/sandbox.ts'
 import type { FieldCipher } from '../crypto/cipher.ts'
 import type { Db } from '../storage/db.ts'
 import { fieldFilter, masks } from '../access/field-filter.ts'
@@ -47,7 +48,8 @@ export function createMessageReads(deps: { db: Db; cipher: FieldCipher }) {
 
   async function get(principal: Principal, id: string) {
     const m = await findMessage(deps.db, principal.orgId, id)
-    if (!m) throw notFound('Message')
+    // A test credential never reads live mail (access/sandbox.ts): it is as absent as another org's.
+    if (!m || !canSee(principal, m.environment)) throw notFound('Message')
     const rows = await listEvents(deps.db, principal.orgId, id)
     const events = await Promise.all(rows.map(async (e) => ({
       id: e.id, type: e.type, at: iso(e.at),
@@ -59,7 +61,7 @@ export function createMessageReads(deps: { db: Db; cipher: FieldCipher }) {
   async function list(principal: Principal, q: ListInput) {
     const limit = q.limit ?? 20
     const rows = await listMessages(deps.db, principal.orgId, {
-      limit, cursor: q.cursor, status: q.status, tag: q.tag,
+      limit, cursor: q.cursor, status: q.status, tag: q.tag, environments: environmentsVisibleTo(principal),
       createdAfter: q.created_after ? Date.parse(q.created_after) : undefined,
       createdBefore: q.created_before ? Date.parse(q.created_before) : undefined,
     })
