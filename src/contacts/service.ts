@@ -7,7 +7,7 @@ import { AppError, notFound } from '../core/errors.ts'
 import type { Clock } from '../core/clock.ts'
 import { newId } from '../core/ids.ts'
 import { canSee, environmentsVisibleTo } from '../access/sandbox.ts'
-import type { Principal } from '../core/principal.ts'
+import type { Environment, Principal } from '../core/principal.ts'
 import type { Db } from '../storage/db.ts'
 import type { Envelope } from '../crypto/envelope.ts'
 import { isCryptoError } from '../crypto/errors.ts'
@@ -173,13 +173,13 @@ export function createContactService(deps: ContactDeps) {
    * The subset of `addresses` (lower-cased) that are contacts marked unsubscribed: the send path drops
    * them like suppressed addresses. One indexed query through the blind index.
    */
-  async function unsubscribedAmong(orgId: string, addresses: string[]): Promise<Set<string>> {
+  async function unsubscribedAmong(orgId: string, addresses: string[], environment: Environment): Promise<Set<string>> {
     const byIndex = new Map<string, string>()
     for (const a of addresses) {
       const email = normalizeEmailOrNull(a)
       if (email) byIndex.set(emailIndex(orgId, email), a.toLowerCase())
     }
-    const hits = await findUnsubscribedEmailIndexes(db, orgId, [...byIndex.keys()])
+    const hits = await findUnsubscribedEmailIndexes(db, orgId, [...byIndex.keys()], environment === 'live' ? ['live'] : ['live', 'test'])
     return new Set([...hits].map((i) => byIndex.get(i)!))
   }
 

@@ -17,10 +17,10 @@ export function findContactByEmailIndex(db: DbOrTrx, orgId: string, emailIndex: 
 }
 
 /** Which of these blind indexes belong to contacts marked unsubscribed. */
-export async function findUnsubscribedEmailIndexes(db: DbOrTrx, orgId: string, indexes: string[]): Promise<Set<string>> {
+export async function findUnsubscribedEmailIndexes(db: DbOrTrx, orgId: string, indexes: string[], environments: readonly Environment[]): Promise<Set<string>> {
   if (!indexes.length) return new Set()
   const rows = await db.selectFrom('contacts').select('email_index')
-    .where('org_id', '=', orgId).where('unsubscribed', '=', 1).where('email_index', 'in', indexes).execute()
+    .where('org_id', '=', orgId).where('environment', 'in', [...environments]).where('unsubscribed', '=', 1).where('email_index', 'in', indexes).execute()
   return new Set(rows.map((r) => r.email_index))
 }
 
