@@ -22,7 +22,7 @@ import { createSessionAuthenticator } from './auth/session.ts'
 import { createUsers, type Users } from './users/module.ts'
 import { userRoutes } from './users/routes.ts'
 import { loadSession } from './users/routes/context.ts'
-import { createMemoryOutbox, type MailSender } from './users/mail.ts'
+import type { MailSender } from './users/mail.ts'
 import { createStepUp } from './users/step-up.ts'
 import { oauthUsersPort } from './users/oauth-port.ts'
 import type { KeyProvider } from './crypto/key-provider.ts'
@@ -71,6 +71,10 @@ import { createWebhookOutbox } from './webhooks/outbox.ts'
 import { createWebhookService } from './webhooks/service.ts'
 import { createWebhookDispatcher } from './webhooks/dispatcher.ts'
 import { webhookRoutes } from './webhooks/routes.ts'
+import { createSystemMailer } from './system-mail/sender.ts'
+import { createPasswordReset } from './system-mail/password-reset.ts'
+import { createSystemMailLog } from './system-mail/service.ts'
+import { systemMailRoutes } from './system-mail/routes.ts'
 
 export interface AppDeps {
   config: Config
@@ -86,7 +90,7 @@ export interface AppDeps {
   dnsResolver?: TxtResolver
   /** MX lookups for direct delivery (tests point recipient domains at loopback sinks). */
   mxResolver?: MxResolver
-  /** Sends users/ mail (verification, invitations). Default: an in-memory outbox (a boot warning says so). */
+  /** Sends system mail (verification, invitations, password resets, alerts). Default: system-mail/, through the delivery pipeline; tests may pass an in-memory outbox. */
   mailSender?: MailSender
   /** Users for the OAuth login pages (default: none can sign in there). */
   oauthUsers?: OAuthUsers
@@ -110,7 +114,7 @@ export interface Sealpost {
   monitoring: Monitoring
   /** Users, sessions, MFA, memberships and roles. */
   users: Users
-  /** Where users/ mail goes (tests read the in-memory outbox). */
+  /** Where system mail goes (system-mail/ by default; tests that passed an in-memory outbox read it). */
   systemMail: MailSender
   /** What `init` and first start need to create the first organization. */
   bootstrapDeps: BootstrapDeps
@@ -159,6 +163,8 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     credentialHint: (h) => parseKey(/^Bearer (\S+)$/.exec(h ?? '')?.[1] ?? '')?.lookupId ?? null,
     resolveCredential: async (lookupId) => { const k = await findSecretWithKey(db, lookupId); return k ? { orgId: k.org_id, keyId: k.id } : null },
     onError: (what, err) => http.log.warn({ err }, what),
+    // Alert emails are system mail (built below; called only when an alert fires, after boot).
+    mailer: { send: (m) => systemMail.send({ ...m, kind: 'alert' }) },
   })
   const limits = createLimits({ config, db, clock })
   // Before serving: a request that arrives while Redis connects would be counted per process.
@@ -168,11 +174,16 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const suppressions = createSuppressionService({ db, cipher: envelope, clock, audit })
   const unsubscribeTokens = createUnsubscribeTokens(pepper)
   const publicUrl = config.publicUrl ?? `https://${config.host}:${config.port}`
-  const systemMail = input.mailSender ?? createMemoryOutbox()
-  if (!input.mailSender) bootWarnings.push('users: no mail sender configured; verification and invitation emails stay in memory (pass AppDeps.mailSender)')
+  // System mail: Sealpost's own messages go through its own send path (no customer quota; per-recipient cap instead).
+  const systemMessages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota: { reserve: async () => {} }, suppressions })
+  const systemMail: MailSender = input.mailSender ?? createSystemMailer({
+    db, clock, pepper, audit, submit: (p, m) => systemMessages.send(p, m), domain: config.systemMail.domain,
+    perRecipientPerHour: config.systemMail.perRecipientPerHour, onError: (what, err) => http.log.error({ err }, what),
+  })
   const users = createUsers({ db, clock, pepper, cipher: envelope, audit, mail: systemMail, publicUrl, stepUp,
     // Without a configured public URL, browsers' Origin is compared with the Host they addressed.
     allowedOrigins: config.publicUrl ? undefined : [] })
+  const passwordReset = createPasswordReset({ db, clock, audit, mail: systemMail, publicUrl, sessions: users.sessions, onError: (what, err) => http.log.error({ err }, what) })
   const sessionAuth = createSessionAuthenticator({
     load: (req) => loadSession({ gate: users.gate, sessions: users.sessions, allowedOrigins: users.allowedOrigins }, req),
     principalOf: users.gate.principalOf,
@@ -213,6 +224,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     monitoring.routes,
     webhookRoutes(webhooks),
     oauth.routes,
+    systemMailRoutes({ reset: passwordReset, log: createSystemMailLog({ db }), allowedOrigins: users.allowedOrigins }),
   ]
 
   const http = await buildHttp({
@@ -270,6 +282,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
       await maintenance.stop()
       oauth.close()
       await http.close()
+      await passwordReset.settled()
       // After the listener: in-flight requests have been audited; flush and sign what is buffered.
       await monitoring.close()
       await auditService.close()

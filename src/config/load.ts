@@ -38,6 +38,7 @@ export interface Config {
   metrics: { token?: string; port?: number; host: string }
   monitoring: { allowPrivateWebhooks: boolean }
   webhooks: { allowPrivate: boolean }
+  systemMail: { domain?: string; perRecipientPerHour: number }
 }
 
 type Raw = Partial<Record<VarName, string>>
@@ -165,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     metrics: { token: r.SEALPOST_METRICS_TOKEN, port: r.SEALPOST_METRICS_PORT, host: r.SEALPOST_METRICS_HOST },
     monitoring: { allowPrivateWebhooks: r.SEALPOST_ALERT_WEBHOOK_ALLOW_PRIVATE },
     webhooks: { allowPrivate: r.SEALPOST_WEBHOOK_ALLOW_PRIVATE },
+    systemMail: { domain: r.SEALPOST_SYSTEM_MAIL_DOMAIN?.toLowerCase(), perRecipientPerHour: r.SEALPOST_SYSTEM_MAIL_PER_HOUR },
   })
 }
 

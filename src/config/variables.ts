@@ -58,6 +58,8 @@ export const variables = {
   AUDIT_SYSLOG_CA_FILE: { kind: 'path', description: 'CA certificate (PEM) trusted for the SIEM receiver, in addition to the system roots.' },
   SEALPOST_ALERT_WEBHOOK_ALLOW_PRIVATE: { kind: 'bool', default: 'false', description: 'Let alert webhooks target loopback and private addresses (tests, internal receivers). Off: refused (SSRF guard).' },
   SEALPOST_WEBHOOK_ALLOW_PRIVATE: { kind: 'bool', default: 'false', description: 'Let customer webhooks target loopback and private addresses, and plain http:// to loopback (tests, development). Off: https only, private targets refused (SSRF guard).' },
+  SEALPOST_SYSTEM_MAIL_DOMAIN: { kind: 'string', description: 'Sending domain (registered in an organization, usually the operator\'s) for Sealpost\'s own mail: verification, invitations, password resets, alerts, sent as no-reply@DOMAIN through the delivery pipeline. Unset: the first domain of the first organization (the bootstrap domain).' },
+  SEALPOST_SYSTEM_MAIL_PER_HOUR: { kind: 'int', default: '10', min: 1, max: 1000, description: 'System mails per recipient address per hour; more are dropped (logged and audited), so a public form cannot flood an inbox.' },
   SMTP_URL: { kind: 'url', schemes: ['smtp', 'smtps'], secret: true, description: 'Relay to deliver through (smtp:// uses STARTTLS, required; smtps:// implicit TLS). Unset: deliver to each recipient domain MX.' },
   SMTP_CA_FILE: { kind: 'path', description: 'Extra CA certificate (PEM) trusted for outbound SMTP TLS, e.g. a private relay or a test sink.' },
   SMTP_MX_PORT: { kind: 'int', default: '25', min: 1, max: 65535, description: 'Port used for direct-to-MX delivery.' },
