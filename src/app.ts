@@ -149,7 +149,16 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     // `monitoring` is built below; this runs only on a request, after boot.
     onReinstated: (keyId) => monitoring.enforcement.markReinstated(keyId),
   })
-  const leakedKeys = createLeakedKeyService({ db, pepper, clock, audit })
+  const leakedKeys = createLeakedKeyService({
+    db, pepper, clock, audit,
+    // A revoked leaked key is an alert (severity high) that notifies the org's channels; after boot only.
+    onRevoked: (r) => monitoring.alerts.raise({
+      rule: 'key_leaked', severity: 'high', orgId: r.orgId, subject: { type: 'key', id: r.keyId }, keyId: r.keyId, ip: null, at: r.at,
+      summary: `API key ${r.keyId} was reported exposed by secret scanning and has been revoked; issue a replacement`,
+      evidence: { keyId: r.keyId, type: r.type, url: r.url, source: r.source },
+    }),
+    onError: (what, err) => http.log.error({ err }, what),
+  })
 
   const queue = new SqlQueue(db, {
     clock, perDomain: !config.smtp.url, leaseMs: config.delivery.leaseMs, maxAttempts: config.delivery.maxAttempts,
@@ -283,6 +292,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
       oauth.close()
       await http.close()
       await passwordReset.settled()
+      await leakedKeys.settled()
       // After the listener: in-flight requests have been audited; flush and sign what is buffered.
       await monitoring.close()
       await auditService.close()
