@@ -17,6 +17,8 @@ import { createKeyService } from './keys/service.ts'
 import { createLeakedKeyService } from './keys/leaked.ts'
 import { createKeyExpiryHeaderHook } from './keys/expiry-header.ts'
 import { keyRoutes } from './keys/routes.ts'
+import { createCanaryKeys } from './keys/canary.ts'
+import { canaryKeyRoutes } from './keys/canary-routes.ts'
 import { healthRoutes } from './http/health-routes.ts'
 import { createSessionAuthenticator } from './auth/session.ts'
 import { createUsers, type Users } from './users/module.ts'
@@ -159,6 +161,16 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     }),
     onError: (what, err) => http.log.error({ err }, what),
   })
+  // Decoy keys: any use raises a critical alert with the source IP; its policy blocks the IP and notifies.
+  const canaries = createCanaryKeys({
+    db, pepper, clock, audit,
+    onUse: (u) => monitoring.alerts.raise({
+      rule: 'canary_key_used', severity: 'critical', orgId: u.orgId, subject: { type: 'ip', id: u.ip }, keyId: u.keyId, ip: u.ip, at: u.at,
+      summary: `Canary key ${u.keyId} was used from ${u.ip}: it leaked from where it was planted`,
+      evidence: { keyId: u.keyId, ip: u.ip, method: u.method, route: u.route, userAgent: u.userAgent },
+    }),
+    onError: (what, err) => http.log.error({ err }, what),
+  })
 
   const queue = new SqlQueue(db, {
     clock, perDomain: !config.smtp.url, leaseMs: config.delivery.leaseMs, maxAttempts: config.delivery.maxAttempts,
@@ -225,6 +237,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     healthRoutes({ db }),
     userRoutes(users),
     keyRoutes({ keys, leaked: leakedKeys }),
+    canaryKeyRoutes(canaries),
     domainRoutes(domains),
     messageRoutes(messages, messageReads),
     contactRoutes(contacts),
@@ -248,8 +261,8 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
       rateLimit: limits.rateLimit,
       authorize: createAuthorizeHook(createConditionChecks({ clock })),
       beforeAuth: monitoring.steps.beforeAuth,
-      guards: [createKeyExpiryHeaderHook({ policy: keyPolicy, clock }), ...monitoring.steps.guards],
-      onResponse: [auditService.responseHook, ...monitoring.steps.onResponse],
+      guards: [createKeyExpiryHeaderHook({ policy: keyPolicy, clock }), ...monitoring.steps.guards, canaries.guard],
+      onResponse: [auditService.responseHook, ...monitoring.steps.onResponse, canaries.responseHook],
     },
     routes,
   })
@@ -293,6 +306,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
       await http.close()
       await passwordReset.settled()
       await leakedKeys.settled()
+      await canaries.settled()
       // After the listener: in-flight requests have been audited; flush and sign what is buffered.
       await monitoring.close()
       await auditService.close()

@@ -19,5 +19,6 @@ import type { MonitoringTables } from '../monitoring/table.ts'
 import type { LimitTables } from '../limits/table.ts'
 import type { WebhookTables } from '../webhooks/table.ts'
 import type { SystemMailTables } from '../system-mail/table.ts'
+import type { CanaryKeyTables } from '../keys/canary-table.ts'
 
-export interface Database extends OrgTables, KeyTables, OAuthTables, UserTables, DomainTables, MessageTables, SuppressionTables, QueueTables, CryptoTables, ContactTables, AuditTables, MonitoringTables, LimitTables, WebhookTables, SystemMailTables {}
+export interface Database extends OrgTables, KeyTables, OAuthTables, UserTables, DomainTables, MessageTables, SuppressionTables, QueueTables, CryptoTables, ContactTables, AuditTables, MonitoringTables, LimitTables, WebhookTables, SystemMailTables, CanaryKeyTables {}
