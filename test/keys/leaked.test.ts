@@ -109,7 +109,7 @@ for (const { name, skip } of await testDialects()) {
 
 /** A loopback receiver for the org's alert webhook. */
 async function alertReceiver(t: { after(fn: () => unknown): void }) {
-  const got: { headers: Record<string, unknown>; body: string }[] = []
+  const got: { headers: Record<string, string | string[] | undefined>; body: string }[] = []
   const server = createServer((req, res) => {
     let body = ''
     req.on('data', (c) => { body += c })
