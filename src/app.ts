@@ -261,7 +261,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
       rateLimit: limits.rateLimit,
       authorize: createAuthorizeHook(createConditionChecks({ clock })),
       beforeAuth: monitoring.steps.beforeAuth,
-      guards: [createKeyExpiryHeaderHook({ policy: keyPolicy, clock }), ...monitoring.steps.guards, canaries.guard],
+      guards: [createKeyExpiryHeaderHook({ policy: keyPolicy, clock }), ...monitoring.steps.guards],
       onResponse: [auditService.responseHook, ...monitoring.steps.onResponse, canaries.responseHook],
     },
     routes,

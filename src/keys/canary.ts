@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AuditRecorder } from '../core/audit-sink.ts'
 import type { Clock } from '../core/clock.ts'
-import { AppError, notFound } from '../core/errors.ts'
+import { notFound } from '../core/errors.ts'
 import type { Principal } from '../core/principal.ts'
 import type { Db } from '../storage/db.ts'
 import { revokeKey } from './store.ts'
@@ -13,7 +13,8 @@ export interface CanaryUse { orgId: string; keyId: string; ip: string; method: s
  * Canary (decoy) keys: planted where a real key would leak from (a repository, a CI variable, a
  * wiki page). Same format as a live key, a real api_keys row, but no scopes and a mark in
  * `canary_keys`. Deception, not revocation: a presented canary authenticates and every route then
- * answers exactly what a valid key without the scope gets (403 insufficient_scope), so the holder
+ * answers exactly what a valid key without the scope gets (403 insufficient_scope: the boot refuses
+ * any non-public route without scopes, so a scope-less key passes none), so the holder
  * learns nothing; behind it, each use raises a `canary_key_used` alert (critical) with the source IP,
  * whose policy blocks that IP (default) and notifies the org. Listed apart: GET /v1/canary-keys, never
  * in GET /v1/keys.
@@ -50,15 +51,6 @@ export function createCanaryKeys(deps: {
       const row = await db.selectFrom('canary_keys').select('key_id').where('org_id', '=', p.orgId).where('key_id', '=', id).executeTakeFirst()
       if (!row || !(await revokeKey(db, p.orgId, id, deps.clock.now().getTime(), 'canary_retired', `${p.actor.type}:${p.actor.id}`))) throw notFound('Canary key')
       deps.audit.record({ orgId: p.orgId, actor: p.actor, action: 'key.canary_retired', target: { type: 'api_key', id }, outcome: 'success', ip: meta.ip, requestId: meta.requestId })
-    },
-    /**
-     * Guard (after authorize): a route that needs no scope still refuses a canary, with the very
-     * error authorize gives a key lacking a scope.
-     */
-    async guard(req: FastifyRequest): Promise<void> {
-      if (suspect(req.principal) && (await isCanary(req.principal))) {
-        throw new AppError('insufficient_scope', 'This credential is not allowed to do this.', { details: { required: req.routeOptions.config?.scopes ?? [] } })
-      }
     },
     /** onResponse: every use of a canary, whatever the route answered, raises the alert. */
     async responseHook(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
