@@ -66,7 +66,8 @@ import { noUsers, type OAuthUsers } from './oauth/users-port.ts'
 import { listenerBaseUrl } from './oauth/listener-url.ts'
 import { findOrg } from './orgs/store.ts'
 import { createMaintenance, maintenanceTasks, type Maintenance } from './app-maintenance.ts'
-import { assertPublicTarget, postGuarded } from './monitoring/webhook.ts'
+import { createOutboundGuard, type OutboundGuard } from './net/guard.ts'
+import type { ResolveHost } from './net/resolve.ts'
 import type { WebhookTransport } from './webhooks/transport.ts'
 import { webhookEncryptedColumns } from './webhooks/table.ts'
 import { createWebhookOutbox } from './webhooks/outbox.ts'
@@ -92,6 +93,8 @@ export interface AppDeps {
   dnsResolver?: TxtResolver
   /** MX lookups for direct delivery (tests point recipient domains at loopback sinks). */
   mxResolver?: MxResolver
+  /** Address lookups of the outbound guard, for webhook and alert URLs (tests play DNS, rebinding included). */
+  hostResolver?: ResolveHost
   /** Sends system mail (verification, invitations, password resets, alerts). Default: system-mail/, through the delivery pipeline; tests may pass an in-memory outbox. */
   mailSender?: MailSender
   /** Users for the OAuth login pages (default: none can sign in there). */
@@ -114,6 +117,8 @@ export interface Sealpost {
   audit: AuditService
   /** Metrics, alerts, automatic responses; delivery/ reports outcomes to monitoring.monitor.recordDeliveryOutcome. */
   monitoring: Monitoring
+  /** The one SSRF guard every outbound URL goes through (net/guard.ts). */
+  outbound: OutboundGuard
   /** Users, sessions, MFA, memberships and roles. */
   users: Users
   /** Where system mail goes (system-mail/ by default; tests that passed an in-memory outbox read it). */
@@ -177,9 +182,12 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     backoff: { baseMs: config.delivery.backoffBaseMs, maxMs: config.delivery.backoffMaxMs },
   })
   const domains = createDomainService({ db, cipher: envelope, clock, audit, resolver: input.dnsResolver ?? systemResolver, spfInclude: config.spfInclude })
+  // Every outbound URL (customer and alert webhooks, later MTA-STS/TLS-RPT) goes through this one SSRF guard;
+  // SEALPOST_WEBHOOK_ALLOW_PRIVATE is its only escape hatch, read here and nowhere else.
+  const outbound = createOutboundGuard({ allowPrivate: config.webhooks.allowPrivate, resolve: input.hostResolver })
   // Monitoring: metrics, anomaly detectors, alerts and automatic responses (block IP, suspend/throttle key, notify).
   const monitoring = await setupMonitoring({
-    config, db, clock, audit, cipher: envelope, queue,
+    config, db, clock, audit, cipher: envelope, queue, outbound,
     auditStats: () => ({ ...auditService.writer.stats(), siemQueued: auditService.forwarder?.stats().queued ?? 0 }),
     credentialHint: (h) => parseKey(/^Bearer (\S+)$/.exec(h ?? '')?.[1] ?? '')?.lookupId ?? null,
     resolveCredential: async (lookupId) => { const k = await findSecretWithKey(db, lookupId); return k ? { orgId: k.org_id, keyId: k.id } : null },
@@ -212,14 +220,10 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const messages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota, suppressions })
   const messageReads = createMessageReads({ db, cipher: envelope })
   // Customer webhooks: events go to an outbox in the outcome's transaction; the dispatcher (with the
-  // workers) signs and POSTs them through monitoring's SSRF-guarded sender (one guard for every webhook).
-  const allowPrivateWebhooks = config.webhooks.allowPrivate
-  const webhookTransport: WebhookTransport = {
-    checkTarget: (url) => assertPublicTarget(url, allowPrivateWebhooks),
-    post: (req) => postGuarded({ ...req, allowPrivate: allowPrivateWebhooks }),
-  }
+  // workers) signs and POSTs them through the outbound guard (the same one as alert webhooks).
+  const webhookTransport: WebhookTransport = outbound
   const webhookOutbox = createWebhookOutbox({ db, cipher: envelope })
-  const webhooks = createWebhookService({ db, cipher: envelope, clock, audit, transport: webhookTransport, allowPrivate: allowPrivateWebhooks })
+  const webhooks = createWebhookService({ db, cipher: envelope, clock, audit, transport: webhookTransport })
   const messageSource = createMessageSource({
     db, cipher: envelope, keys: domains, suppressions, events: webhookOutbox,
     unsubscribeUrl: (orgId, messageId) => `${publicUrl}/v1/unsubscribe/${unsubscribeTokens.sign(orgId, messageId)}`,
@@ -283,6 +287,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     domains,
     audit: auditService,
     monitoring,
+    outbound,
     bootstrapDeps: { db, pepper, clock, createDomain: domains.create, createOwner: (orgId, email) => users.accounts.createOwner(orgId, email) },
     async startWorkers() {
       // Transport (relay or MX, TLS policy), DKIM signing threads and the worker, from Config.

@@ -36,7 +36,6 @@ export interface Config {
   delivery: { maxAttempts: number; concurrency: number; backoffBaseMs: number; backoffMaxMs: number; leaseMs: number; pollMs: number; domainConcurrency: number; domainRatePerMinute: number; signingThreads?: number }
   audit: { flushMs: number; flushEvents: number; syslogUrl?: string; syslogCaFile?: string }
   metrics: { token?: string; port?: number; host: string }
-  monitoring: { allowPrivateWebhooks: boolean }
   webhooks: { allowPrivate: boolean }
   systemMail: { domain?: string; perRecipientPerHour: number }
 }
@@ -164,7 +163,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       syslogCaFile: r.AUDIT_SYSLOG_CA_FILE ? resolve(r.AUDIT_SYSLOG_CA_FILE) : undefined,
     },
     metrics: { token: r.SEALPOST_METRICS_TOKEN, port: r.SEALPOST_METRICS_PORT, host: r.SEALPOST_METRICS_HOST },
-    monitoring: { allowPrivateWebhooks: r.SEALPOST_ALERT_WEBHOOK_ALLOW_PRIVATE },
     webhooks: { allowPrivate: r.SEALPOST_WEBHOOK_ALLOW_PRIVATE },
     systemMail: { domain: r.SEALPOST_SYSTEM_MAIL_DOMAIN?.toLowerCase(), perRecipientPerHour: r.SEALPOST_SYSTEM_MAIL_PER_HOUR },
   })

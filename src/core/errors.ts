@@ -9,6 +9,7 @@ export const errorStatus = {
   invalid_header: 400,
   invalid_address: 400,
   invalid_attachment: 400,
+  url_not_allowed: 400,
   unauthenticated: 401,
   mfa_required: 401,
   forbidden: 403,

@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.ts'
 import type { PolicyStore } from './policy.ts'
 import type { AlertView } from './alert-view.ts'
 import { postSignedWebhook } from './webhook.ts'
+import type { OutboundGuard } from '../net/guard.ts'
 
 /** Email for alerts; app.ts plugs in system mail (system-mail/sender.ts, through the delivery pipeline). */
 export interface AlertMailer {
@@ -15,7 +16,7 @@ export interface NotifyResult { channel: 'webhook' | 'email'; ok: boolean; detai
  * `timestamp.body`, see webhook.ts), retried a few times, and email to the
  * policy's addresses. Failures are reported as results, never thrown.
  */
-export function createNotifier(deps: { policies: PolicyStore; clock: Clock; mailer?: AlertMailer | null; allowPrivateWebhooks: boolean; attempts?: number }) {
+export function createNotifier(deps: { policies: PolicyStore; clock: Clock; mailer?: AlertMailer | null; outbound: Pick<OutboundGuard, 'post'>; attempts?: number }) {
   return {
     async notify(alert: AlertView, actions: string[]): Promise<NotifyResult[]> {
       if (!alert.orgId) return []
@@ -28,7 +29,7 @@ export function createNotifier(deps: { policies: PolicyStore; clock: Clock; mail
         let ok = false
         for (let i = 0; i < (deps.attempts ?? 3) && !ok; i++) {
           try {
-            await postSignedWebhook({ url: policy.webhook.url, secret: policy.webhook.secret, body, nowSec: Math.floor(deps.clock.now().getTime() / 1000), allowPrivate: deps.allowPrivateWebhooks })
+            await postSignedWebhook(deps.outbound, { url: policy.webhook.url, secret: policy.webhook.secret, body, nowSec: Math.floor(deps.clock.now().getTime() / 1000) })
             ok = true
           } catch (err) {
             detail = (err as Error).message

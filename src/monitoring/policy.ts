@@ -3,6 +3,7 @@ import { AppError } from '../core/errors.ts'
 import type { Clock } from '../core/clock.ts'
 import type { FieldCipher } from '../crypto/cipher.ts'
 import type { Db } from '../storage/db.ts'
+import type { OutboundGuard } from '../net/guard.ts'
 import { ACTIONS, RULE_NAMES, defaultPolicy, isRuleName, type Action, type RuleName, type RulePolicy } from './rules.ts'
 
 export interface OrgPolicy {
@@ -31,7 +32,7 @@ const CACHE_MS = 30_000
  * Per-organization response policy. The webhook signing secret is generated
  * here, returned once when the webhook is set, and stored sealed by the FieldCipher.
  */
-export function createPolicyStore(deps: { db: Db; cipher: FieldCipher; clock: Clock; allowInsecureWebhooks: boolean }) {
+export function createPolicyStore(deps: { db: Db; cipher: FieldCipher; clock: Clock; outbound: Pick<OutboundGuard, 'check'> }) {
   const cache = new Map<string, { at: number; policy: OrgPolicy }>()
 
   async function get(orgId: string): Promise<OrgPolicy> {
@@ -49,17 +50,20 @@ export function createPolicyStore(deps: { db: Db; cipher: FieldCipher; clock: Cl
     return policy
   }
 
-  function validate(input: PolicyInput) {
+  /** Returns the webhook URL to store (normalised by the guard's URL parser), or undefined/null as given. */
+  async function validate(input: PolicyInput): Promise<string | null | undefined> {
     for (const [rule, p] of Object.entries(input.rules ?? {})) {
       if (!isRuleName(rule)) throw new AppError('invalid_request', `Unknown rule "${rule}".`, { details: { rules: RULE_NAMES } })
       for (const a of p.actions) if (!(ACTIONS as readonly string[]).includes(a)) throw new AppError('invalid_request', `Unknown action "${a}".`, { details: { actions: ACTIONS } })
     }
-    if (input.webhookUrl) {
-      let u: URL
-      try { u = new URL(input.webhookUrl) } catch { throw new AppError('invalid_request', 'webhookUrl is not a valid URL.') }
-      if (u.protocol !== 'https:' && !(deps.allowInsecureWebhooks && u.protocol === 'http:')) throw new AppError('invalid_request', 'webhookUrl must be https://.')
-      if (u.username || u.password) throw new AppError('invalid_request', 'webhookUrl must not carry credentials.')
+    if (!input.webhookUrl) return input.webhookUrl
+    // The same guard as every send (net/guard.ts): scheme, credentials, port, host form, and every resolved address.
+    let url: URL
+    try { url = (await deps.outbound.check(input.webhookUrl)).url } catch (err) {
+      throw new AppError('url_not_allowed', 'webhookUrl must be a public https:// URL without credentials.', { details: [{ path: '/webhookUrl', message: 'refused' }], cause: err })
     }
+    url.hash = ''
+    return url.href
   }
 
   return {
@@ -76,7 +80,7 @@ export function createPolicyStore(deps: { db: Db; cipher: FieldCipher; clock: Cl
     },
     /** Returns the new webhook secret when a webhook URL was set or changed (shown once). */
     async set(orgId: string, input: PolicyInput, by: string): Promise<{ view: PolicyView; webhookSecret: string | null }> {
-      validate(input)
+      const checkedUrl = await validate(input)
       const now = deps.clock.now().getTime()
       const current = await deps.db.selectFrom('monitoring_policies').selectAll().where('org_id', '=', orgId).executeTakeFirst()
       const rules: Record<string, RulePolicy> = current ? JSON.parse(current.rules) : {}
@@ -86,8 +90,8 @@ export function createPolicyStore(deps: { db: Db; cipher: FieldCipher; clock: Cl
       let webhookUrl = current?.webhook_url ?? null
       let sealed = current?.webhook_secret ?? null
       let webhookSecret: string | null = null
-      if (input.webhookUrl !== undefined && input.webhookUrl !== webhookUrl) {
-        webhookUrl = input.webhookUrl
+      if (checkedUrl !== undefined && checkedUrl !== webhookUrl) {
+        webhookUrl = checkedUrl
         if (webhookUrl) {
           webhookSecret = `whsec_${randomBytes(32).toString('base64url')}`
           sealed = await deps.cipher.encrypt(secretContext(orgId), webhookSecret)

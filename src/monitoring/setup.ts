@@ -7,6 +7,7 @@ import type { FieldCipher } from '../crypto/cipher.ts'
 import type { DeliveryQueue } from '../delivery/contract.ts'
 import type { RequestHook, ResponseHook } from '../http/pipeline.ts'
 import type { Db } from '../storage/db.ts'
+import type { OutboundGuard } from '../net/guard.ts'
 import { createMetrics, type Metrics, type MetricsSources } from './metrics.ts'
 import { createEnforcement, type Enforcement } from './enforcement.ts'
 import { createPolicyStore, type PolicyStore } from './policy.ts'
@@ -23,6 +24,8 @@ export interface MonitoringDeps {
   clock: Clock
   audit: AuditRecorder
   cipher: FieldCipher
+  /** The outbound guard (net/): alert webhook URLs are checked with it when set, and sent through it. */
+  outbound: OutboundGuard
   queue?: Pick<DeliveryQueue, 'stats'> | null
   auditStats?: MetricsSources['audit']
   mailer?: AlertMailer | null
@@ -54,8 +57,8 @@ export async function setupMonitoring(deps: MonitoringDeps): Promise<Monitoring>
   const metrics = createMetrics({ queue: deps.queue, audit: deps.auditStats })
   const enforcement = createEnforcement({ db, clock })
   await enforcement.refresh()
-  const policies = createPolicyStore({ db, cipher: deps.cipher, clock, allowInsecureWebhooks: config.monitoring.allowPrivateWebhooks })
-  const notifier = createNotifier({ policies, clock, mailer: deps.mailer, allowPrivateWebhooks: config.monitoring.allowPrivateWebhooks })
+  const policies = createPolicyStore({ db, cipher: deps.cipher, clock, outbound: deps.outbound })
+  const notifier = createNotifier({ policies, clock, mailer: deps.mailer, outbound: deps.outbound })
   const responder = createResponder({ db, clock, audit, enforcement, notifier })
   const alerts = createAlertService({ db, clock, audit, policies, responder, onRaised: metrics.alertRaised })
   const admin = createResponseAdmin({ db, clock, audit, enforcement })

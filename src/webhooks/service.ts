@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import ipaddr from 'ipaddr.js'
 import { AppError, notFound } from '../core/errors.ts'
 import { newId } from '../core/ids.ts'
 import { DAY, type Clock } from '../core/clock.ts'
@@ -21,8 +20,6 @@ export interface WebhookServiceDeps {
   clock: Clock
   audit: AuditRecorder
   transport: WebhookTransport
-  /** Tests and development only: plain http to loopback, and private/loopback targets. */
-  allowPrivate: boolean
 }
 
 export interface CreateWebhookInput { url: string; events?: WebhookEventType[]; description?: string; enabled?: boolean }
@@ -31,13 +28,7 @@ export type UpdateWebhookInput = Partial<CreateWebhookInput>
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 const newSecret = () => `whsec_${randomBytes(32).toString('base64url')}`
 /** One answer for every refused URL, so create-time checks tell nothing about internal DNS. */
-const refusedUrl = (cause?: unknown) => new AppError('invalid_request', 'url must be a public https:// endpoint without credentials.', { details: [{ path: '/url', message: 'refused' }], cause })
-
-function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '')
-  if (host === 'localhost') return true
-  return ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback'
-}
+const refusedUrl = (cause?: unknown) => new AppError('url_not_allowed', 'url must be a public https:// endpoint without credentials.', { details: [{ path: '/url', message: 'refused' }], cause })
 
 /** Never the secret: it is shown once, at creation and rotation. */
 export function endpointView(row: WebhookEndpointRow, now: number) {
@@ -54,14 +45,10 @@ export function createWebhookService(deps: WebhookServiceDeps) {
   const audit = (p: Principal, action: string, id: string, details?: Record<string, unknown>) =>
     deps.audit.record({ orgId: p.orgId, actor: p.actor, action, target: { type: 'webhook', id }, ...(details ? { details } : {}) })
 
-  /** https only (plain http to loopback only when private targets are allowed), no credentials, public addresses. */
+  /** The outbound guard's configuration-time check (net/guard.ts); the stored URL is the normalised one it checked. */
   async function checkUrl(raw: string): Promise<string> {
     let u: URL
-    try { u = new URL(raw) } catch (err) { throw refusedUrl(err) }
-    if (u.username || u.password) throw refusedUrl('credentials in url')
-    const plainLoopback = u.protocol === 'http:' && deps.allowPrivate && isLoopbackHost(u.hostname)
-    if (u.protocol !== 'https:' && !plainLoopback) throw refusedUrl(`scheme ${u.protocol}`)
-    try { await deps.transport.checkTarget(u) } catch (err) { throw refusedUrl(err) }
+    try { u = (await deps.transport.check(raw)).url } catch (err) { throw refusedUrl(err) }
     u.hash = ''
     return u.href
   }

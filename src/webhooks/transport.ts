@@ -1,13 +1,11 @@
+import type { OutboundGuard } from '../net/guard.ts'
+
 /**
- * Outbound HTTP for webhooks, with the SSRF guard (app.ts plugs in the guarded sender
- * from monitoring/webhook.ts, shared with security alerts, so there is one guard).
+ * Outbound HTTP for webhooks: the outbound guard of net/ (app.ts passes the one it builds,
+ * shared with security alerts, so there is one SSRF guard).
+ * - `check`: configuration time; throws unless the URL's scheme, port, host and every
+ *   address it resolves to may be called.
+ * - `post`: send time; checks again (DNS may have changed), connects only to the addresses
+ *   it checked, never follows redirects, resolves with any answer's status.
  */
-export interface WebhookTransport {
-  /** Create time: throws when the URL's host resolves to a non-public address (unless private targets are allowed). */
-  checkTarget(url: URL): Promise<unknown>
-  /**
-   * Send time: resolves again, refuses non-public addresses and connects only to the
-   * addresses it checked; never follows redirects. Resolves with any answer's status.
-   */
-  post(req: { url: string; headers: Record<string, string>; body: string; timeoutMs: number }): Promise<{ status: number }>
-}
+export type WebhookTransport = Pick<OutboundGuard, 'check' | 'post'>

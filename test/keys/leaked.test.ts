@@ -131,7 +131,7 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined | nul
 
 test('a leak that revokes a key raises a high alert and notifies the org by signed webhook and by system mail', async (t) => {
   const hook = await alertReceiver(t)
-  const h = await buildTestApp({ env: { SEALPOST_ALERT_WEBHOOK_ALLOW_PRIVATE: 'true' } })
+  const h = await buildTestApp({ env: { SEALPOST_WEBHOOK_ALLOW_PRIVATE: 'true' } })
   t.after(() => h.close())
   const org = await h.seedOrg()
   await h.seedDomain(org.orgId, 'acme.test')

@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream'
-import { assertPublicTarget, postGuarded, type ResolveHost } from '../../src/monitoring/webhook.ts'
+import { createOutboundGuard } from '../../src/net/guard.ts'
+import type { ResolveHost } from '../../src/net/resolve.ts'
 import { createWebhookDispatcher, type DispatcherConfig } from '../../src/webhooks/dispatcher.ts'
 import type { WebhookTransport } from '../../src/webhooks/transport.ts'
 import type { DeliveryOutcome } from '../../src/delivery/contract.ts'
@@ -7,10 +8,7 @@ import { bearer, type SeededOrg, type TestApp } from '../helpers/harness.ts'
 
 /** The transport app.ts builds, with the same SSRF guard; `resolve` lets a test play DNS. */
 export function guardedTransport(allowPrivate: boolean, resolve?: ResolveHost): WebhookTransport {
-  return {
-    checkTarget: (url) => assertPublicTarget(url, allowPrivate, resolve),
-    post: (req) => postGuarded({ ...req, allowPrivate, resolve }),
-  }
+  return createOutboundGuard({ allowPrivate, resolve })
 }
 
 /** Everything logged, to check that no secret is ever in it. */

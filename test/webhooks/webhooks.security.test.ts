@@ -28,7 +28,7 @@ test('webhook security (private targets not allowed)', { timeout: 60_000 }, asyn
     for (const url of targets) {
       const res = await create({ url })
       assert.equal(res.statusCode, 400, `${url}: ${res.body}`)
-      assert.equal(res.json().error.code, 'invalid_request')
+      assert.equal(res.json().error.code, 'url_not_allowed')
       assert.equal(res.json().error.message, REFUSED, url)
     }
     const ok = await create({ url: 'https://93.184.216.34/hook' })
@@ -45,10 +45,10 @@ test('webhook security (private targets not allowed)', { timeout: 60_000 }, asyn
     const transport = guardedTransport(false, rebinding)
     // An org of its own: no endpoint of another case (public IPs, unreachable here) receives this event.
     const org = await h.seedOrg('Rebinding')
-    const service = createWebhookService({ db: h.db, cipher: h.app.envelope, clock: h.clock, audit: discardAudit, transport, allowPrivate: false })
+    const service = createWebhookService({ db: h.db, cipher: h.app.envelope, clock: h.clock, audit: discardAudit, transport })
     const principal = { orgId: org.orgId, actor: { type: 'key' as const, id: org.liveKeyId }, scopes: ['webhooks:manage'], environment: 'live' as const, credentialId: org.liveKeyId }
     const hook = await service.create(principal, { url: `https://rebind.example.test:${rx.port}/hooks`, events: ['message.delivered'] })
-    const mixed = createWebhookService({ db: h.db, cipher: h.app.envelope, clock: h.clock, audit: discardAudit, transport: guardedTransport(false, async () => ['93.184.216.34', '10.0.0.1']), allowPrivate: false })
+    const mixed = createWebhookService({ db: h.db, cipher: h.app.envelope, clock: h.clock, audit: discardAudit, transport: guardedTransport(false, async () => ['93.184.216.34', '10.0.0.1']) })
     await assert.rejects(mixed.create(principal, { url: 'https://mixed.example.test/hooks' }), /public https/, 'one private address in the answer is enough to refuse')
 
     await h.seedDomain(org.orgId, 'rebind.test', 'ed25519')
@@ -60,7 +60,7 @@ test('webhook security (private targets not allowed)', { timeout: 60_000 }, asyn
     assert.equal(attempts.data.length, 1)
     assert.equal(attempts.data[0].ok, false)
     assert.equal(attempts.data[0].status_code, null)
-    assert.match(attempts.data[0].error!, /non-public address \(loopback\)/)
+    assert.match(attempts.data[0].error!, /non-public address: loopback \(RFC 1122\)/)
     assert.equal(attempts.data[0].delivery_state, 'pending', 'retried later: DNS may be fixed')
     await service.remove(principal, hook.id)
   })
@@ -68,7 +68,7 @@ test('webhook security (private targets not allowed)', { timeout: 60_000 }, asyn
   await t.test('an endpoint stored while private targets were allowed is refused once they are not', async (t) => {
     const rx = await startReceiver(t, [307])
     const org2 = await h.seedOrg('Flip')
-    const permissive = createWebhookService({ db: h.db, cipher: h.app.envelope, clock: h.clock, audit: discardAudit, transport: guardedTransport(true), allowPrivate: true })
+    const permissive = createWebhookService({ db: h.db, cipher: h.app.envelope, clock: h.clock, audit: discardAudit, transport: guardedTransport(true) })
     const principal = { orgId: org2.orgId, actor: { type: 'key' as const, id: org2.liveKeyId }, scopes: ['webhooks:manage'], environment: 'live' as const, credentialId: org2.liveKeyId }
     const hook = await permissive.create(principal, { url: rx.url, events: ['message.delivered'] })
     await h.seedDomain(org2.orgId, 'flip.test', 'ed25519')
@@ -77,7 +77,7 @@ test('webhook security (private targets not allowed)', { timeout: 60_000 }, asyn
     await testDispatcher(h, guardedTransport(false), logs.logger).runOnce()
     assert.equal(rx.got.length, 0)
     const [attempt] = (await permissive.deliveries(principal, hook.id, {})).data
-    assert.match(attempt.error!, /non-public address \(loopback\)/)
+    assert.match(attempt.error!, /scheme http: is not allowed/)
 
     // Allowed again, the receiver answers a redirect: it is not followed, and counts as a failure.
     h.clock.advance(60_000)

@@ -192,7 +192,7 @@ for (const { name, skip } of await testDialects()) {
 
     await t.test('list, get, update and delete never show the secret; the secret is stored sealed', async () => {
       const { org } = await setup()
-      const hook = await createWebhook(h, org, { url: 'http://127.0.0.1:9/a', events: ['message.delivered'] })
+      const hook = await createWebhook(h, org, { url: 'http://127.0.0.1:59999/a', events: ['message.delivered'] })
       secrets.push(hook.secret)
       const stored = await h.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', hook.id).executeTakeFirstOrThrow()
       assert.ok(!stored.secret.includes(hook.secret))
