@@ -164,11 +164,12 @@ for (const dialect of await testDialects()) {
       await allDelivered(h)
       h.clock.advance(60_000 + 1)
       assert.equal((await confirm(first)).statusCode, 404, 'expired after 30 minutes')
-      assert.equal((await confirm(second)).statusCode, 200)
+      // Two live tokens: using one spends the other.
       assert.equal((await ask()).statusCode, 202)
       const third = (await tokenIn((await received(sink, user.email, 3)).raw))!
       assert.notEqual(third, second)
-      assert.equal((await confirm(second)).statusCode, 404)
+      assert.equal((await confirm(third)).statusCode, 200)
+      assert.equal((await confirm(second)).statusCode, 404, 'an outstanding earlier token dies with the reset')
     })
   })
 }
@@ -203,4 +204,24 @@ test('bad input to the reset routes is a clear 400, never a 500', async (t) => {
     assert.equal(r.statusCode, 400, `${url} ${JSON.stringify(payload).slice(0, 60)}: ${r.body}`)
     assert.ok(r.json().error.code)
   }
+})
+
+test('a mail the send path refuses is recorded as refused; the caller is not failed', async (t) => {
+  const { h, org } = await mailApp('sqlite', null)
+  t.after(() => h.close())
+  await h.app.systemMail.send({ to: 'two@@at-signs.example', kind: 'invitation', orgId: org.orgId, subject: 'x', text: 'y' })
+  const rows = await h.db.selectFrom('system_mail').select(['outcome', 'org_id', 'message_id']).execute()
+  assert.deepEqual(rows, [{ outcome: 'refused', org_id: org.orgId, message_id: null }])
+  assert.equal((await h.db.selectFrom('messages').select('id').execute()).length, 0)
+})
+
+test('system mail is audited as system_mail.queued on the sending organization', async (t) => {
+  const { h, org } = await mailApp('sqlite', null)
+  t.after(() => h.close())
+  const r = await h.http.inject({ method: 'POST', url: '/v1/invitations', headers: bearer(org.liveKey), payload: { email: 'audited@example.com', role: 'developer' } })
+  assert.equal(r.statusCode, 201, r.body)
+  await h.app.audit.writer.checkpoint()
+  const events = await h.db.selectFrom('audit_events').select(['action', 'org_id', 'target_id']).where('action', '=', 'system_mail.queued').execute()
+  const msg = await h.db.selectFrom('messages').select('id').executeTakeFirstOrThrow()
+  assert.deepEqual(events.map((e) => [e.org_id, e.target_id]), [[org.orgId, msg.id]])
 })
