@@ -13,6 +13,7 @@ import { testCerts } from '../helpers/certs.ts'
 import { txtResolver } from '../delivery/fixtures.ts'
 import { ORIGIN, PASSWORD, addUser, browser, signIn } from '../users/helpers.ts'
 import { hashToken, hmacHex } from '../../src/users/tokens.ts'
+import { createMemoryOutbox, tokenFromMail } from '../../src/users/mail.ts'
 
 const NEW_PASSWORD = 'a different long passphrase 77'
 
@@ -163,6 +164,8 @@ for (const dialect of await testDialects()) {
       assert.notEqual(second, first)
       await allDelivered(h)
       h.clock.advance(60_000 + 1)
+      const weakOnExpired = await browser(h).send('POST', '/v1/auth/password-reset/confirm', { token: first, password: 'password1234' })
+      assert.equal(weakOnExpired.statusCode, 404, 'an expired link is refused before the password is judged')
       assert.equal((await confirm(first)).statusCode, 404, 'expired after 30 minutes')
       // Two live tokens: using one spends the other.
       assert.equal((await ask()).statusCode, 202)
@@ -224,4 +227,19 @@ test('system mail is audited as system_mail.queued on the sending organization',
   const events = await h.db.selectFrom('audit_events').select(['action', 'org_id', 'target_id']).where('action', '=', 'system_mail.queued').execute()
   const msg = await h.db.selectFrom('messages').select('id').executeTakeFirstOrThrow()
   assert.deepEqual(events.map((e) => [e.org_id, e.target_id]), [[org.orgId, msg.id]])
+})
+
+test('two confirmations racing with one token: exactly one sets the password', async (t) => {
+  const outbox = createMemoryOutbox()
+  const h = await buildTestApp({ env: { SEALPOST_PUBLIC_URL: ORIGIN }, deps: { mailSender: outbox } })
+  t.after(() => h.close())
+  const org = await h.seedOrg()
+  const user = await addUser(h, org.orgId, 'developer', 'race@example.com')
+  assert.equal((await browser(h).send('POST', '/v1/auth/password-reset', { email: user.email })).statusCode, 202)
+  for (let i = 0; i < 250 && !outbox.last(user.email, 'password_reset'); i++) await new Promise((r) => setTimeout(r, 20))
+  const token = tokenFromMail(outbox.last(user.email, 'password_reset'))!
+  assert.ok(token)
+  const [a, b] = await Promise.all(['first racing passphrase 123', 'second racing passphrase 456'].map((password) =>
+    browser(h).send('POST', '/v1/auth/password-reset/confirm', { token, password })))
+  assert.deepEqual([a.statusCode, b.statusCode].sort(), [200, 404])
 })
