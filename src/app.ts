@@ -74,6 +74,10 @@ import { createWebhookOutbox } from './webhooks/outbox.ts'
 import { createWebhookService } from './webhooks/service.ts'
 import { createWebhookDispatcher } from './webhooks/dispatcher.ts'
 import { webhookRoutes } from './webhooks/routes.ts'
+import { availableParallelism } from 'node:os'
+import { createOffloadPool, type OffloadPool } from './offload/pool.ts'
+import { TASKS_MODULE, type SealpostTasks } from './offload/tasks.ts'
+import { offloadedDraftValidator } from './messages/draft.ts'
 import { createSystemMailer } from './system-mail/sender.ts'
 import { createPasswordReset } from './system-mail/password-reset.ts'
 import { createSystemMailLog } from './system-mail/service.ts'
@@ -130,6 +134,8 @@ export interface Sealpost {
   /** Housekeeping (sessions, throttle counters, audit retention, idempotency keys, delivery pauses); startWorkers runs it on a timer. */
   maintenance: Maintenance
   oauth: OAuth
+  /** Worker threads for heavy work on untrusted input (message validation), with a per-task time budget. */
+  offload: OffloadPool<SealpostTasks>
   close(): Promise<void>
 }
 
@@ -210,6 +216,8 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     perRecipientPerHour: config.systemMail.perRecipientPerHour, onError: (what, err) => http.log.error({ err }, what),
   })
   const users = createUsers({ db, clock, pepper, cipher: envelope, audit, mail: systemMail, publicUrl, stepUp,
+    // `oauth` is built below; these run only on a request, after boot.
+    tokenRevocation: { memberRemoved: (o, u) => oauth.tokenRevocation.memberRemoved(o, u), accountDeactivated: (u) => oauth.tokenRevocation.accountDeactivated(u) },
     // Without a configured public URL, browsers' Origin is compared with the Host they addressed.
     allowedOrigins: config.publicUrl ? undefined : [] })
   const passwordReset = createPasswordReset({ db, clock, audit, mail: systemMail, publicUrl, sessions: users.sessions, onError: (what, err) => http.log.error({ err }, what) })
@@ -217,7 +225,12 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     load: (req) => loadSession({ gate: users.gate, sessions: users.sessions, allowedOrigins: users.allowedOrigins }, req),
     principalOf: users.gate.principalOf,
   })
-  const messages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota, suppressions })
+  // Heavy work on untrusted input (message validation) runs in worker threads with a time budget.
+  const offload = createOffloadPool<SealpostTasks>({
+    tasks: TASKS_MODULE, threads: config.offload.threads ?? Math.min(2, availableParallelism()),
+    taskBudgetMs: config.offload.taskBudgetMs, maxQueue: config.offload.maxQueue,
+  })
+  const messages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota, suppressions, validateDrafts: offloadedDraftValidator(offload) })
   const messageReads = createMessageReads({ db, cipher: envelope })
   // Customer webhooks: events go to an outbox in the outcome's transaction; the dispatcher (with the
   // workers) signs and POSTs them through the outbound guard (the same one as alert webhooks).
@@ -233,7 +246,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const oauth = createOAuth({
     db, clock, pepper, cipher: envelope, audit, users: input.oauthUsers ?? oauthUsersPort(users),
     orgName: async (id) => (await findOrg(db, id))?.name ?? null,
-    baseUrl: () => (config.publicUrl ?? listenerBaseUrl(http)).replace(/\/+$/, ''),
+    baseUrl: () => (config.publicUrl ?? listenerBaseUrl(http)).replace(/(?<!\/)\/+$/, ''),
     trustProxy: config.trustedProxies.length > 0,
   })
 
@@ -260,6 +273,9 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     trustedProxies: config.trustedProxies,
     https: input.tls?.options ?? null,
     securityHeaders: securityHeaders({ hstsMaxAge: config.tls.hstsMaxAge }),
+    timeouts: { requestMs: config.http.requestTimeoutMs, headersMs: config.http.headersTimeoutMs, keepAliveMs: config.http.keepAliveTimeoutMs },
+    loadShedding: { maxEventLoopDelayMs: config.http.shedEventLoopDelayMs },
+    jsonOffload: { minBytes: 256 * 1024, parse: (body) => offload.run('parseJsonBody', body) },
     steps: {
       authenticate: limits.guardAuthentication(createAuthenticateHook([keyAuth, oauth.authenticator], [sessionAuth])),
       rateLimit: limits.rateLimit,
@@ -305,6 +321,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     users,
     systemMail,
     oauth,
+    offload,
     async close() {
       await maintenance.stop()
       oauth.close()
@@ -312,6 +329,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
       await passwordReset.settled()
       await leakedKeys.settled()
       await canaries.settled()
+      await offload.close()
       // After the listener: in-flight requests have been audited; flush and sign what is buffered.
       await monitoring.close()
       await auditService.close()

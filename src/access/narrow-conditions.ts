@@ -60,7 +60,7 @@ export function conditionsWithin(inner: AccessConditions | null | undefined, out
   }
 }
 
-function withinAnyRange(text: string, outer: string[]): boolean {
+export function withinAnyRange(text: string, outer: string[]): boolean {
   const inner = parseRange(text)
   return inner !== null && outer.some((o) => {
     const r = parseRange(o)

@@ -8,8 +8,10 @@ const SECRET_NAME = /pass(word|phrase)?|secret|token|api[_-]?key|^key$|private|a
 const PII_OR_CONTENT_NAME = /^(e-?mail|emails|to|cc|bcc|from|reply_?to|recipients?|phone|address|first_?name|last_?name|full_?name|subject|body|html|text|attachments?|content|headers)$/i
 
 const KEY_SHAPE = /sp_(?:live|test)_[0-9A-Za-z_]{16,}/g
-const JWT_SHAPE = /eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*/g
-const EMAIL_SHAPE = /[^\s@<>"']{1,64}@[^\s@<>"']+\.[^\s@<>"']{2,}/g
+// Lookbehinds: a match starts only where a token starts (or after a %XX escape: `Bearer%20eyJ...`),
+// so no run of token characters is rescanned from each of its positions (linear, not quadratic).
+const JWT_SHAPE = /(?:(?<![\w-])|(?<=%[0-9A-Fa-f]{2}))eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*/g
+const EMAIL_SHAPE = /(?<![^\s@<>"'])[^\s@<>"']+@[^\s@<>"']+\.[^\s@<>"']{2,}/g
 const LONG_HEX_OR_B64 = /\b[A-Za-z0-9+/_-]{40,}={0,2}/g
 
 const MAX_DEPTH = 4

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import { createLocalJWKSet, jwtVerify, errors as joseErrors, type JWK, type JWTPayload } from 'jose'
 import { unauthenticated } from '../core/errors.ts'
 import type { Clock } from '../core/clock.ts'
-import type { Principal, Environment } from '../core/principal.ts'
+import type { Principal, AccessConditions, Environment } from '../core/principal.ts'
 import { isScope } from '../access/scopes.ts'
 import type { Authenticator } from './authenticate.ts'
 import { createDPoPVerifier, type DPoPVerifier } from './dpop.ts'
@@ -15,8 +15,14 @@ export interface OAuthTokenDeps {
   /** The published signing keys, held in memory; `reload` re-reads them (after a rotation elsewhere). */
   keys(): Promise<JWK[]>
   reloadKeys(): Promise<void>
-  isRevoked(ref: { jti: string; clientId: string; grantRef?: string }): boolean
 }
+
+/** What a verified token may do now (oauth/token-standing.ts decides it from the database on every request). */
+export type Standing =
+  | { ok: true; scopes: readonly string[]; environment: Environment; conditions?: AccessConditions }
+  | { ok: false; reason: string }
+
+export interface StandingInput { jti: string; client_id: string; sub: string; org_id: string; scope?: string; grant?: string; cgen?: number }
 
 const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$/
 const CLOCK_TOLERANCE_SEC = 5
@@ -31,7 +37,7 @@ export interface VerifiedAccessToken { payload: JWTPayload & Record<string, unkn
 /**
  * Verifies an RFC 9068 access token locally: ES256 signature against the cached
  * key set (no network), `typ: at+jwt`, `iss`, `aud`, `exp`/`nbf` against the
- * injected clock, required claims, and the revocation list.
+ * injected clock and required claims. Revocation is not its business: see `standing`.
  */
 export function createAccessTokenVerifier(deps: OAuthTokenDeps) {
   let keySet: ReturnType<typeof createLocalJWKSet> | null = null
@@ -92,7 +98,12 @@ export type AccessTokenVerifier = ReturnType<typeof createAccessTokenVerifier>
  * JWT access tokens issued by Sealpost's authorization server → the same Principal as an API key.
  * `Bearer` for plain tokens; `DPoP` (with its proof header) for sender-constrained ones.
  */
-export function createOAuthTokenAuthenticator(deps: OAuthTokenDeps & { verifier?: AccessTokenVerifier; dpop?: DPoPVerifier }): Authenticator {
+export function createOAuthTokenAuthenticator(deps: OAuthTokenDeps & {
+  verifier?: AccessTokenVerifier
+  dpop?: DPoPVerifier
+  /** Revocation, client, generation and membership, checked on every request: refused, or the scopes, environment and conditions in force. */
+  standing(claims: StandingInput): Promise<Standing>
+}): Authenticator {
   const verifier = deps.verifier ?? createAccessTokenVerifier(deps)
   const dpop = deps.dpop ?? createDPoPVerifier({ clock: deps.clock })
   return {
@@ -110,8 +121,6 @@ export function createOAuthTokenAuthenticator(deps: OAuthTokenDeps & { verifier?
       throw unauthenticated(e instanceof joseErrors.JWTExpired ? 'oauth_token_expired' : `oauth_token_invalid:${(e as { code?: string }).code ?? 'error'}`)
     }
     const clientId = String(claims.client_id)
-    const grantRef = typeof claims.grant === 'string' ? claims.grant : undefined
-    if (deps.isRevoked({ jti: String(claims.jti), clientId, grantRef })) throw unauthenticated('oauth_token_revoked')
     const jkt = claims.cnf && typeof claims.cnf === 'object' ? (claims.cnf as { jkt?: unknown }).jkt : undefined
     if (!dpopRequest) {
       // A DPoP-bound token is useless without its proof (RFC 9449 §7.1): never accept it as a plain bearer.
@@ -122,13 +131,22 @@ export function createOAuthTokenAuthenticator(deps: OAuthTokenDeps & { verifier?
       await dpop.verify(dpopRequest.headers.dpop, { method: dpopRequest.method, url, accessToken: token, jkt })
     }
     const sub = String(claims.sub)
-    const env: Environment = claims.env === 'test' ? 'test' : 'live'
+    // After the proof: an unproven DPoP request costs no database read.
+    const standing = await deps.standing({
+      jti: String(claims.jti), client_id: clientId, sub, org_id: String(claims.org_id),
+      scope: typeof claims.scope === 'string' ? claims.scope : undefined,
+      grant: typeof claims.grant === 'string' ? claims.grant : undefined,
+      cgen: typeof claims.cgen === 'number' ? claims.cgen : undefined,
+    })
+    if (!standing.ok) throw unauthenticated(standing.reason)
+    // The token's environment and conditions are those of the client (and the user's role) it came from.
     return {
       orgId: String(claims.org_id),
       actor: sub === clientId ? { type: 'oauth_client', id: clientId } : { type: 'user', id: sub },
-      scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(isScope) : [],
-      environment: env,
+      scopes: standing.scopes.filter(isScope),
+      environment: standing.environment,
       credentialId: clientId,
+      ...(standing.conditions ? { conditions: standing.conditions } : {}),
     }
   }
 }

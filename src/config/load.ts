@@ -37,6 +37,9 @@ export interface Config {
   audit: { flushMs: number; flushEvents: number; syslogUrl?: string; syslogCaFile?: string }
   metrics: { token?: string; port?: number; host: string }
   webhooks: { allowPrivate: boolean }
+  offload: { threads?: number; taskBudgetMs: number; maxQueue: number }
+  http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number; shedEventLoopDelayMs: number }
+  shutdownDeadlineMs: number
   systemMail: { domain?: string; perRecipientPerHour: number }
 }
 
@@ -121,6 +124,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (Boolean(r.SEALPOST_TLS_CERT_FILE) !== Boolean(r.SEALPOST_TLS_KEY_FILE)) {
     problems.push('SEALPOST_TLS_CERT_FILE: set together with SEALPOST_TLS_KEY_FILE')
   }
+  if (r.SEALPOST_HEADERS_TIMEOUT_MS > r.SEALPOST_REQUEST_TIMEOUT_MS) {
+    problems.push('SEALPOST_HEADERS_TIMEOUT_MS: must be <= SEALPOST_REQUEST_TIMEOUT_MS')
+  }
   if (problems.length) throw new ConfigError(problems)
 
   return deepFreeze({
@@ -164,6 +170,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     metrics: { token: r.SEALPOST_METRICS_TOKEN, port: r.SEALPOST_METRICS_PORT, host: r.SEALPOST_METRICS_HOST },
     webhooks: { allowPrivate: r.SEALPOST_WEBHOOK_ALLOW_PRIVATE },
+    offload: { threads: r.SEALPOST_OFFLOAD_THREADS, taskBudgetMs: r.SEALPOST_OFFLOAD_TASK_BUDGET_MS, maxQueue: r.SEALPOST_OFFLOAD_MAX_QUEUE },
+    http: {
+      requestTimeoutMs: r.SEALPOST_REQUEST_TIMEOUT_MS, headersTimeoutMs: r.SEALPOST_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: r.SEALPOST_KEEP_ALIVE_TIMEOUT_MS, shedEventLoopDelayMs: r.SEALPOST_SHED_EVENT_LOOP_DELAY_MS,
+    },
+    shutdownDeadlineMs: r.SEALPOST_SHUTDOWN_DEADLINE_MS,
     systemMail: { domain: r.SEALPOST_SYSTEM_MAIL_DOMAIN?.toLowerCase(), perRecipientPerHour: r.SEALPOST_SYSTEM_MAIL_PER_HOUR },
   })
 }

@@ -72,6 +72,14 @@ export const variables = {
   DELIVERY_DOMAIN_CONCURRENCY: { kind: 'int', default: '5', min: 1, max: 100, description: 'Per destination: SMTP connections (pool size; also per relay) and, direct to MX, messages in flight at once.' },
   DELIVERY_DOMAIN_RATE_PER_MINUTE: { kind: 'int', default: '600', min: 1, description: 'Direct to MX: messages per minute to one recipient domain (a relay throttles on its own).' },
   DELIVERY_SIGNING_THREADS: { kind: 'int', min: 0, max: 64, description: 'Worker threads that build and DKIM-sign messages (0: on the event loop). Defaults to CPUs - 1, at least 1, at most 4.' },
+  SEALPOST_OFFLOAD_THREADS: { kind: 'int', min: 1, max: 64, description: 'Worker threads for heavy work on untrusted input (HTML sanitising, attachment sniffing, header checks), off the event loop. Defaults to min(2, CPUs).' },
+  SEALPOST_OFFLOAD_TASK_BUDGET_MS: { kind: 'int', default: '2000', min: 50, max: 60000, description: 'Longest one offloaded task (one message validation) may run; over it, its thread is terminated and the request gets 422 content_too_complex.' },
+  SEALPOST_OFFLOAD_MAX_QUEUE: { kind: 'int', default: '64', min: 0, max: 100000, description: 'Offloaded tasks that may wait for a free thread; beyond it requests get 503 server_busy with Retry-After.' },
+  SEALPOST_SHED_EVENT_LOOP_DELAY_MS: { kind: 'int', default: '500', min: 0, max: 60000, description: 'Load shedding: when the p99 event-loop delay of the last second exceeds this, requests get 503 server_busy with Retry-After (/healthz and /readyz still answer). 0 disables.' },
+  SEALPOST_REQUEST_TIMEOUT_MS: { kind: 'int', default: '30000', min: 1000, max: 600000, description: 'Longest time a client may take to send a whole request (headers and body); a slower one gets 408 request_timeout and its connection is closed.' },
+  SEALPOST_HEADERS_TIMEOUT_MS: { kind: 'int', default: '10000', min: 1000, max: 600000, description: 'Longest time a client may take to send the request headers (at most SEALPOST_REQUEST_TIMEOUT_MS).' },
+  SEALPOST_KEEP_ALIVE_TIMEOUT_MS: { kind: 'int', default: '72000', min: 1000, max: 600000, description: 'How long an idle keep-alive connection stays open (above a load balancer idle timeout, typically 60 s).' },
+  SEALPOST_SHUTDOWN_DEADLINE_MS: { kind: 'int', default: '25000', min: 1000, max: 600000, description: 'On SIGTERM/SIGINT the process drains for at most this long, then exits anyway (logging what was cut).' },
 } as const satisfies Record<string, VarSpec>
 
 export type VarName = keyof typeof variables

@@ -28,10 +28,14 @@ export const errorStatus = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   unprocessable: 422,
+  content_too_complex: 422,
+  request_timeout: 408,
+  headers_too_large: 431,
   quota_exceeded: 429,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
+  server_busy: 503,
 } as const
 
 export type ErrorCode = keyof typeof errorStatus

@@ -12,6 +12,8 @@ export interface RouteAccess {
    * signed-in browser session; `any` also admits one still owing its second factor; `password` admits a
    * full one and one signed in with a one-time password (which reaches nothing but `any` and `password`). */
   session?: 'any' | 'password' | 'full'
+  /** Answered even while the server sheds load (liveness and readiness probes only). */
+  shedExempt?: boolean
 }
 
 declare module 'fastify' {

@@ -5,7 +5,8 @@ import type { AuditRecorder } from '../core/audit-sink.ts'
 import type { AccessConditions, Environment, Principal } from '../core/principal.ts'
 import type { Db, DbOrTrx } from '../storage/db.ts'
 import { isScope } from '../access/scopes.ts'
-import { conditionsWithin, narrowConditions, normalizeConditions } from '../access/narrow-conditions.ts'
+import { normalizeConditions } from '../access/narrow-conditions.ts'
+import { assertContained, containedNew, type CredentialVerb } from '../access/containment.ts'
 import { generateKey, hashKey } from './format.ts'
 import { currentSecretsIssuedAt, findKey, findKeyForUpdate, insertKey, listKeys, reinstateKey, revokeKey, rotateSecrets, suspendKey } from './store.ts'
 import type { KeyPolicySettings, OrgKeyPolicyStore } from './policy.ts'
@@ -53,13 +54,11 @@ export interface KeyServiceDeps {
   onReinstated?: (keyId: string) => void
 }
 
-const cannotManage = (what: string) =>
-  new AppError('forbidden', `This credential cannot ${what} a key with wider access than its own.`)
-
 /**
- * Key lifecycle. Least privilege throughout: a key gets at most its creator's scopes, environment and
- * conditions, and the same rule guards rotate and revoke (rotating hands out a secret, so rotating a
- * wider key would be an escalation).
+ * Key lifecycle. Least privilege throughout (access/containment.ts, the one rule for every credential
+ * kind): a key gets at most its creator's scopes, the creator's environment and conditions at least as
+ * narrow, and the same rule guards rotate, revoke and reinstate (rotating hands out a secret, so
+ * rotating a wider key would be an escalation).
  */
 export function createKeyService(deps: KeyServiceDeps) {
   const { db, clock, audit } = deps
@@ -73,18 +72,12 @@ export function createKeyService(deps: KeyServiceDeps) {
     if (principal.actor.type === 'user' && deps.stepUp) await deps.stepUp(principal)
   }
 
-  /** Test-environment credentials only ever reach test keys: a sandbox key must not mint a live one. */
-  function assertEnvironment(principal: Principal, environment: Environment, what: string) {
-    if (principal.environment === 'test' && environment === 'live') {
-      throw new AppError('forbidden', `A test-environment credential cannot ${what} a live key.`)
+  function assertCanManage(principal: Principal, row: ApiKeyRow, verb: CredentialVerb) {
+    const target = {
+      scopes: JSON.parse(row.scopes) as string[], environment: row.environment,
+      conditions: row.conditions ? (JSON.parse(row.conditions) as AccessConditions) : null,
     }
-  }
-
-  function assertCanManage(principal: Principal, row: ApiKeyRow, what: string) {
-    assertEnvironment(principal, row.environment, what)
-    const scopes = JSON.parse(row.scopes) as string[]
-    const conditions = row.conditions ? (JSON.parse(row.conditions) as AccessConditions) : null
-    if (!scopes.every((s) => principal.scopes.includes(s)) || !conditionsWithin(conditions, principal.conditions)) throw cannotManage(what)
+    assertContained(principal, target, verb, 'key')
   }
 
   async function view(principal: Principal, row: ApiKeyRow) {
@@ -99,13 +92,10 @@ export function createKeyService(deps: KeyServiceDeps) {
   }
 
   async function create(principal: Principal, input: CreateKeyInput, meta: RequestMeta) {
-    // 1. Least privilege: scopes, environment and conditions no wider than the creator's.
-    const denied = input.scopes.filter((s) => !isScope(s) || !principal.scopes.includes(s))
-    if (denied.length) {
-      throw new AppError('insufficient_scope', 'A key cannot have scopes its creator does not have.', { details: { scopes: denied } })
-    }
-    assertEnvironment(principal, input.environment, 'create')
-    const conditions = narrowConditions(principal.conditions, normalizeConditions(conditionsFromApi(input.conditions)))
+    // 1. Least privilege: scopes, environment and conditions no wider than the creator's (left-out conditions are inherited).
+    const unknown = input.scopes.filter((s) => !isScope(s))
+    if (unknown.length) throw new AppError('insufficient_scope', 'A key cannot have scopes its creator does not have.', { details: { scopes: unknown } })
+    const { conditions } = containedNew(principal, { scopes: input.scopes, environment: input.environment, conditions: normalizeConditions(conditionsFromApi(input.conditions)) }, 'key')
     const expiresAt = input.expires_at ? Date.parse(input.expires_at) : null
     if (expiresAt !== null && expiresAt <= now()) {
       throw new AppError('invalid_request', 'expires_at must be in the future.', { details: [{ path: 'body/expires_at', message: 'must be in the future' }] })

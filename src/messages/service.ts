@@ -4,7 +4,7 @@ import type { Principal } from '../core/principal.ts'
 import type { FieldCipher } from '../crypto/cipher.ts'
 import type { DeliveryQueue } from '../delivery/contract.ts'
 import type { Db } from '../storage/db.ts'
-import { validateDraft, recipientsOf, type Draft } from './draft.ts'
+import { recipientsOf, type Draft, type DraftValidator } from './draft.ts'
 import { prepareMessage, type PreparedMessage } from './prepare.ts'
 import { checkIdempotencyKey, findReplay, requestHash, saveResponse, type StoredResponse } from './idempotency.ts'
 import { insertEvents, insertMessages } from './store.ts'
@@ -33,6 +33,8 @@ export interface MessageServiceDeps {
   domains: SenderDomains
   quota: SendQuota
   suppressions: SuppressionCheck
+  /** Content checks of each message, off the event loop (draft.ts: offloadedDraftValidator). */
+  validateDrafts: DraftValidator
 }
 
 export interface SendResult extends StoredResponse { replayed: boolean }
@@ -80,7 +82,7 @@ export function createMessageService(deps: MessageServiceDeps) {
     }
     const batch = inputs.length > 1 || route.endsWith('/batch')
     const field = (i: number) => (batch ? `messages[${i}]` : '')
-    const drafts = inputs.map((input, i) => validateDraft(input, now, field(i)))
+    const drafts = await deps.validateDrafts(inputs, now, field)
     // Independent lookups: one round trip of latency, not two.
     const [domainIds, dropped] = await Promise.all([
       Promise.all(drafts.map((d, i) => domainIdFor(principal, d, field(i) ? `${field(i)}.from` : 'from'))),

@@ -29,7 +29,7 @@ export function createNotifier(deps: { policies: PolicyStore; clock: Clock; mail
         let ok = false
         for (let i = 0; i < (deps.attempts ?? 3) && !ok; i++) {
           try {
-            await postSignedWebhook(deps.outbound, { url: policy.webhook.url, secret: policy.webhook.secret, body, nowSec: Math.floor(deps.clock.now().getTime() / 1000) })
+            await postSignedWebhook(deps.outbound, { url: policy.webhook.url, id: alert.id, secret: policy.webhook.secret, body, nowSec: Math.floor(deps.clock.now().getTime() / 1000) })
             ok = true
           } catch (err) {
             detail = (err as Error).message

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto'
 import { AppError } from '../core/errors.ts'
 import type { Clock } from '../core/clock.ts'
 import type { FieldCipher } from '../crypto/cipher.ts'
 import type { Db } from '../storage/db.ts'
 import type { OutboundGuard } from '../net/guard.ts'
+import { newStandardSecret } from '../webhooks/signature.ts'
 import { ACTIONS, RULE_NAMES, defaultPolicy, isRuleName, type Action, type RuleName, type RulePolicy } from './rules.ts'
 
 export interface OrgPolicy {
@@ -22,6 +22,8 @@ export interface PolicyView {
 export interface PolicyInput {
   rules?: Record<string, { actions: string[]; blockMinutes?: number; throttleMinutes?: number }>
   webhookUrl?: string | null
+  /** A new signing secret for the current webhook URL (how a legacy secret moves to Standard Webhooks). */
+  rotateWebhookSecret?: boolean
   emails?: string[]
 }
 
@@ -78,7 +80,7 @@ export function createPolicyStore(deps: { db: Db; cipher: FieldCipher; clock: Cl
       const p = await get(orgId)
       return { rules: p.rules, webhook: p.webhook ? { url: p.webhook.url } : null, emails: p.emails }
     },
-    /** Returns the new webhook secret when a webhook URL was set or changed (shown once). */
+    /** Returns the new webhook secret when a webhook URL was set or changed, or its secret rotated (shown once). */
     async set(orgId: string, input: PolicyInput, by: string): Promise<{ view: PolicyView; webhookSecret: string | null }> {
       const checkedUrl = await validate(input)
       const now = deps.clock.now().getTime()
@@ -90,14 +92,20 @@ export function createPolicyStore(deps: { db: Db; cipher: FieldCipher; clock: Cl
       let webhookUrl = current?.webhook_url ?? null
       let sealed = current?.webhook_secret ?? null
       let webhookSecret: string | null = null
+      let newSecret = false
       if (checkedUrl !== undefined && checkedUrl !== webhookUrl) {
         webhookUrl = checkedUrl
-        if (webhookUrl) {
-          webhookSecret = `whsec_${randomBytes(32).toString('base64url')}`
-          sealed = await deps.cipher.encrypt(secretContext(orgId), webhookSecret)
-        } else {
-          sealed = null
-        }
+        newSecret = webhookUrl !== null
+        if (!webhookUrl) sealed = null
+      }
+      if (input.rotateWebhookSecret) {
+        if (!webhookUrl) throw new AppError('invalid_request', 'rotateWebhookSecret needs a webhook URL.', { details: [{ path: '/rotateWebhookSecret', message: 'no webhook URL is set' }] })
+        newSecret = true
+      }
+      if (newSecret) {
+        // A Standard Webhooks secret (webhooks/signature.ts); it replaces the old one at once.
+        webhookSecret = newStandardSecret()
+        sealed = await deps.cipher.encrypt(secretContext(orgId), webhookSecret)
       }
       const row = {
         org_id: orgId, rules: JSON.stringify(rules), webhook_url: webhookUrl, webhook_secret: sealed,

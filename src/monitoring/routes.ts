@@ -24,6 +24,7 @@ const RulePolicyBody = Type.Object({
 const PolicyBody = Type.Object({
   rules: Type.Optional(Type.Object(Object.fromEntries(RULE_NAMES.map((r) => [r, Type.Optional(RulePolicyBody)])), { additionalProperties: false })),
   webhookUrl: Type.Optional(Type.Union([Type.String({ minLength: 8, maxLength: 2048 }), Type.Null()])),
+  rotateWebhookSecret: Type.Optional(Type.Boolean({ description: 'A new (Standard Webhooks) signing secret for the current webhook URL, shown once.' })),
   emails: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 254 }), { maxItems: 20, uniqueItems: true })),
 }, { additionalProperties: false })
 

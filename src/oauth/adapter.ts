@@ -55,6 +55,8 @@ function artifactAdapter(model: string, deps: AdapterDeps): Adapter {
         grant_hash: payload.grantId ? grantHash(payload.grantId) : null,
         uid_hash: payload.uid ? atRest.lookupHash('uid', payload.uid) : null,
         user_code_hash: payload.userCode ? atRest.lookupHash('user_code', payload.userCode) : null,
+        client_id: typeof payload.clientId === 'string' ? payload.clientId : null,
+        account_hash: typeof payload.accountId === 'string' ? accountHash(atRest, payload.accountId) : null,
         expires_at: typeof expiresIn === 'number' ? now() + expiresIn * 1000 : null,
       }))
     },
@@ -92,6 +94,9 @@ function artifactAdapter(model: string, deps: AdapterDeps): Adapter {
     await deps.onGrantRevoked(grantId)
   }
 }
+
+/** How artifacts are indexed by account (users/ revocation finds a user's grants and refresh tokens with it). */
+export const accountHash = (atRest: AtRest, accountId: string) => atRest.lookupHash('account', accountId)
 
 function clientAdapter(deps: AdapterDeps): Adapter {
   const refuse = async () => { throw new Error('OAuth clients are managed through /v1/oauth/clients, not dynamic registration') }

@@ -7,9 +7,9 @@ import type { OAuthArtifactsTable } from './table.ts'
 
 export function artifactRow(
   model: string, idHash: string, payload: string,
-  idx: Pick<OAuthArtifactsTable, 'grant_hash' | 'uid_hash' | 'user_code_hash' | 'expires_at'>,
+  idx: Pick<OAuthArtifactsTable, 'grant_hash' | 'uid_hash' | 'user_code_hash' | 'expires_at'> & Partial<Pick<OAuthArtifactsTable, 'client_id' | 'account_hash'>>,
 ): Insertable<OAuthArtifactsTable> {
-  return { model, id_hash: idHash, payload, ...idx, consumed_at: null }
+  return { model, id_hash: idHash, payload, client_id: null, account_hash: null, ...idx, consumed_at: null }
 }
 
 export async function upsertArtifact(db: DbOrTrx, row: Insertable<OAuthArtifactsTable>): Promise<void> {
@@ -50,6 +50,23 @@ export async function deleteArtifactsOfGrant(db: DbOrTrx, model: string | null, 
   let q = db.deleteFrom('oauth_artifacts').where('grant_hash', '=', grantHash)
   if (model) q = q.where('model', '=', model)
   await q.execute()
+}
+
+/**
+ * Revocation: every artifact (grants, refresh tokens, codes, device codes) of a client, or of an account
+ * (optionally only with the given clients: one organization's). Returns how many went.
+ */
+export async function deleteArtifactsOf(db: DbOrTrx, by: { clientId: string } | { accountHash: string; clientIds?: string[] }): Promise<number> {
+  let q = db.deleteFrom('oauth_artifacts')
+  if ('clientId' in by) q = q.where('client_id', '=', by.clientId)
+  else {
+    q = q.where('account_hash', '=', by.accountHash)
+    if (by.clientIds) {
+      if (by.clientIds.length === 0) return 0
+      q = q.where('client_id', 'in', by.clientIds)
+    }
+  }
+  return Number((await q.executeTakeFirst()).numDeletedRows)
 }
 
 export async function purgeExpiredArtifacts(db: DbOrTrx, now: number): Promise<number> {

@@ -31,6 +31,12 @@ export interface ProviderOptions {
   /** Opaque claim that lets the resource server match a token to its (revoked) grant. */
   grantRef(grantId: string): string
   accountExists(accountId: string): Promise<boolean>
+  /**
+   * The scopes a user holds in the organization NOW (null: not a member, or deactivated). Every token
+   * issued for a user (code, device, refresh) is cut to them: a refresh after a demotion no longer
+   * yields the lost scopes, and after a removal it fails.
+   */
+  accountScopes(accountId: string, orgId: string): Promise<readonly string[] | null>
 }
 
 /**
@@ -49,7 +55,7 @@ export function buildProvider(o: ProviderOptions): Provider {
     jwks: { keys: o.keys.privateJwks as any },
     clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: SIGNING_ALG },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
-    extraClientMetadata: { properties: ['org_id', 'sealpost_scopes', 'sealpost_environment'] },
+    extraClientMetadata: { properties: ['org_id', 'sealpost_scopes', 'sealpost_environment', 'sealpost_token_generation'] },
     responseTypes: ['code'],
     pkce: { required: () => true },
     scopes: ['openid', 'offline_access'],
@@ -74,10 +80,19 @@ export function buildProvider(o: ProviderOptions): Provider {
         enabled: true,
         defaultResource: async (_ctx, _client, oneOf) => oneOf ?? o.apiResource,
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx, indicator, client) => {
+        getResourceServerInfo: async (ctx, indicator, client) => {
           if (indicator !== o.apiResource) throw new errors.InvalidTarget()
+          let scopes = String((client as any).sealpost_scopes ?? '').split(' ').filter(Boolean)
+          // Token endpoint with a user behind the grant: what the client may have ∩ what the user holds today.
+          // (Only there: at the authorization endpoint the consent page decides, and refuses non-members.)
+          const accountId = (ctx as any).oidc?.entities?.Account?.accountId as string | undefined
+          if (accountId && (ctx as any).oidc?.route === 'token') {
+            const held = await o.accountScopes(accountId, String((client as any).org_id))
+            if (held === null) throw new errors.InvalidGrant('the user no longer has access to the organization that owns this client')
+            scopes = scopes.filter((s) => held.includes(s))
+          }
           return {
-            scope: String((client as any).sealpost_scopes ?? ''),
+            scope: scopes.join(' '),
             audience: o.apiResource,
             accessTokenTTL: TTL.accessToken,
             accessTokenFormat: 'jwt',
@@ -93,6 +108,8 @@ export function buildProvider(o: ProviderOptions): Provider {
           const client = (token as any).client
           jwt.payload.org_id = client?.org_id
           jwt.payload.env = client?.sealpost_environment ?? 'live'
+          // The client's token generation: a secret rotation bumps it and older tokens are refused (oauth/token-standing.ts).
+          jwt.payload.cgen = Number(client?.sealpost_token_generation ?? 0)
           const grantId = (token as any).grantId
           if (grantId) jwt.payload.grant = o.grantRef(grantId)
         },
@@ -127,8 +144,25 @@ export function buildProvider(o: ProviderOptions): Provider {
   ;(provider.Client.prototype as any).compareClientSecret = function (this: { clientSecret?: string }, actual: string) {
     return typeof actual === 'string' && typeof this.clientSecret === 'string' && clientSecretMatches(o.pepper, actual, this.clientSecret)
   }
+  provider.use(pinOrigin(new URL(o.issuer).origin))
   provider.use(securityHeaders)
   return provider
+}
+
+/**
+ * oidc-provider builds every absolute URL (discovery, redirects to its own endpoints, the DPoP `htu` it
+ * expects) from the request's origin, which Koa reads from `Host` (or X-Forwarded-Host behind a proxy):
+ * `Host: evil.example` would turn every endpoint in the discovery document into evil.example. The origin
+ * is pinned to the issuer's, i.e. the configured public URL, or the listener's own address when none is
+ * set (app.ts). The protocol (cookie `secure` flag) still follows the connection.
+ */
+function pinOrigin(origin: string) {
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
+    // Koa's href is protocol + Host + path; oidc-provider's urlFor resolves against it (ctx.origin is the Origin header in Koa 3: untouched).
+    const request = ctx.request
+    Object.defineProperty(request, 'href', { get: () => origin + request.originalUrl, configurable: true })
+    await next()
+  }
 }
 
 /** Every page oidc-provider renders gets the strict CSP; it adds hashes for its own inline scripts. */

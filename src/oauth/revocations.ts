@@ -8,10 +8,11 @@ export interface TokenRef { jti: string; clientId: string; grantRef?: string }
  * JWT access tokens are self-contained, so revoking one means listing it until
  * it would have expired anyway. Entries: a single token (`jti:`), every token of
  * a grant (`grant:`; a revoked grant never issues again, a new authorization gets
- * a new grant), every token of a deleted client (`client:`; ids are never reused). The resource server checks an in-memory mirror (no
- * database read per request); `refresh()` reloads it (other processes' writes
- * are seen within the refresh interval), and this process's own revocations
- * apply at once.
+ * a new grant), every token of a deleted client (`client:`; ids are never reused).
+ * `isRevoked` answers from an in-memory mirror (this process's revocations at once, other processes'
+ * within the refresh interval); `isRevokedNow` is authoritative: a hit in the mirror, else one indexed
+ * point query on the table, so a revocation made by any process applies on the next request. The
+ * resource server uses `isRevokedNow` (oauth/token-standing.ts).
  */
 export function createRevocationList(deps: { db: Db; clock: Clock; ttlMs: number }) {
   const { db, clock } = deps
@@ -41,12 +42,21 @@ export function createRevocationList(deps: { db: Db; clock: Clock; ttlMs: number
       || (ref.grantRef !== undefined && mirror.has(`grant:${ref.grantRef}`))
   }
 
+  async function isRevokedNow(ref: TokenRef): Promise<boolean> {
+    if (isRevoked(ref)) return true
+    const ids = [`jti:${ref.jti}`, `client:${ref.clientId}`, ...(ref.grantRef !== undefined ? [`grant:${ref.grantRef}`] : [])]
+    const hit = await db.selectFrom('oauth_revocations').select('id')
+      .where('id', 'in', ids).where('expires_at', '>', clock.now().getTime()).executeTakeFirst()
+    return hit !== undefined
+  }
+
   return {
     revokeToken: (jti: string) => add(`jti:${jti}`),
     revokeGrant: (grantRef: string) => add(`grant:${grantRef}`),
     revokeClient: (clientId: string) => add(`client:${clientId}`),
     refresh,
     isRevoked,
+    isRevokedNow,
   }
 }
 

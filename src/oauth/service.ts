@@ -11,8 +11,8 @@ import type { Db } from '../storage/db.ts'
 import type { Authenticator } from '../auth/authenticate.ts'
 import { createAccessTokenVerifier, createOAuthTokenAuthenticator } from '../auth/oauth-token.ts'
 import { createAtRest } from './at-rest.ts'
-import { createAdapterFactory } from './adapter.ts'
-import { purgeExpiredArtifacts } from './artifact-store.ts'
+import { accountHash, createAdapterFactory } from './adapter.ts'
+import { deleteArtifactsOf, purgeExpiredArtifacts } from './artifact-store.ts'
 import { createKeyRing, type KeyRingPolicy, type LoadedKeys } from './signing-keys.ts'
 import { createRevocationList } from './revocations.ts'
 import { buildProvider, TTL } from './provider.ts'
@@ -22,6 +22,7 @@ import { interactionRoutes } from './interactions/routes.ts'
 import { createOAuthClientService } from './clients/service.ts'
 import { oauthClientRoutes } from './clients/routes.ts'
 import { findClientForProvider } from './clients/store.ts'
+import { createTokenStanding } from './token-standing.ts'
 import type { OAuthUsers } from './users-port.ts'
 import { ALL_SCOPES } from '../access/scopes.ts'
 
@@ -63,7 +64,11 @@ export function createOAuth(deps: OAuthDeps) {
   let provider: Provider | null = null
   let starting: Promise<Provider> | null = null
 
-  const clients = createOAuthClientService({ db, pepper, clock, audit, onDeleted: (id) => revocations.revokeClient(id) })
+  const clients = createOAuthClientService({ db, pepper, clock, audit, ...clientTokenHooks(db, revocations) })
+  const standing = createTokenStanding({ db, revocations, users: deps.users })
+  const accountScopes = async (userId: string, orgId: string) => deps.users.memberAccess
+    ? (await deps.users.memberAccess(userId, orgId))?.scopes ?? null
+    : deps.users.effectiveScopes(userId, orgId)
 
   const adapter = createAdapterFactory({
     db, clock, atRest,
@@ -78,6 +83,7 @@ export function createOAuth(deps: OAuthDeps) {
         grant_types: grantTypes, response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
         redirect_uris: JSON.parse(row.redirect_uris),
         org_id: row.org_id, sealpost_scopes: (JSON.parse(row.scopes) as string[]).join(' '), sealpost_environment: row.environment,
+        sealpost_token_generation: String(row.token_generation),
       } as AdapterPayload
     },
     onGrantRevoked: async (grantId) => {
@@ -91,6 +97,7 @@ export function createOAuth(deps: OAuthDeps) {
       issuer: issuer(), apiResource: apiResource(), keys: k, adapter, pepper, proxy: deps.trustProxy ?? false,
       cookieKeys: [derive('cookies')], grantRef,
       accountExists: async (id) => (await deps.users.displayName(id)) !== null,
+      accountScopes,
     })
     p.on('grant.error', (ctx: any, err: Error) => {
       if (/already used/.test(err.message)) {
@@ -123,11 +130,11 @@ export function createOAuth(deps: OAuthDeps) {
   const verifier = createAccessTokenVerifier({
     clock, issuer, audience: apiResource,
     keys: async () => { if (!keys) await reloadKeys(); return keys!.publicJwks as JWK[] },
-    reloadKeys, isRevoked: revocations.isRevoked,
+    reloadKeys,
   })
   const authenticator: Authenticator = createOAuthTokenAuthenticator({
     clock, issuer, audience: apiResource, verifier,
-    keys: async () => keys!.publicJwks as JWK[], reloadKeys, isRevoked: revocations.isRevoked,
+    keys: async () => keys!.publicJwks as JWK[], reloadKeys, standing,
   })
 
   const routes: FastifyPluginAsync = async (app) => {
@@ -137,8 +144,11 @@ export function createOAuth(deps: OAuthDeps) {
         const now = clock.now()
         try {
           const claims = await verifier.verify(token, now)
-          const ref = { jti: String(claims.jti), clientId: String(claims.client_id), grantRef: typeof claims.grant === 'string' ? claims.grant : undefined }
-          return { claims, active: !revocations.isRevoked(ref) }
+          const standingNow = await standing({
+            jti: String(claims.jti), client_id: String(claims.client_id), sub: String(claims.sub), org_id: String(claims.org_id),
+            grant: typeof claims.grant === 'string' ? claims.grant : undefined, cgen: typeof claims.cgen === 'number' ? claims.cgen : undefined,
+          })
+          return { claims, active: standingNow.ok }
         } catch { /* maybe expired */ }
         try {
           // Expired tokens are still "ours" (revocation of one is a no-op; introspection says inactive).
@@ -173,11 +183,41 @@ export function createOAuth(deps: OAuthDeps) {
     timer.unref()
   }
 
+  /**
+   * users/ calls these (app.ts wires them): a removed member's or a deactivated account's grants and
+   * refresh tokens are deleted at once; their access tokens are refused on the next request anyway
+   * (token-standing reads the membership). A role change needs nothing here: every token issue and
+   * every request cuts the scopes to the role's current ones.
+   */
+  const tokenRevocation = {
+    async memberRemoved(orgId: string, userId: string): Promise<void> {
+      const orgClients = await db.selectFrom('oauth_clients').select('id').where('org_id', '=', orgId).execute()
+      const n = await deleteArtifactsOf(db, { accountHash: accountHash(atRest, userId), clientIds: orgClients.map((c) => c.id) })
+      audit.record({ orgId, actor: { type: 'system', id: 'oauth' }, action: 'oauth.member_tokens_revoked', target: { type: 'user', id: userId }, details: { artifacts: n } })
+    },
+    async accountDeactivated(userId: string): Promise<void> {
+      const n = await deleteArtifactsOf(db, { accountHash: accountHash(atRest, userId) })
+      audit.record({ orgId: null, actor: { type: 'system', id: 'oauth' }, action: 'oauth.account_tokens_revoked', target: { type: 'user', id: userId }, details: { artifacts: n } })
+    },
+  }
+
   return {
-    routes, authenticator, clients, keyRing, revocations, getProvider, reloadKeys, maintain,
+    routes, authenticator, clients, keyRing, revocations, getProvider, reloadKeys, maintain, tokenRevocation,
     issuer, apiResource,
     close() { if (timer) clearInterval(timer) },
   }
 }
 
 export type OAuth = ReturnType<typeof createOAuth>
+
+/**
+ * What deleting a client or rotating its secret does to its tokens (the API and the CLI share it):
+ * deletion lists the client as revoked and deletes its grants, codes and refresh tokens; rotation deletes
+ * them too (the store bumps the client's token generation, which ends its access tokens).
+ */
+export function clientTokenHooks(db: Db, revocations: { revokeClient(id: string): Promise<void> }) {
+  return {
+    onDeleted: async (id: string) => { await revocations.revokeClient(id); await deleteArtifactsOf(db, { clientId: id }) },
+    onSecretRotated: async (id: string) => { await deleteArtifactsOf(db, { clientId: id }) },
+  }
+}

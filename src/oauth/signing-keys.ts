@@ -54,11 +54,20 @@ export function createKeyRing(deps: { db: Db; clock: Clock; atRest: AtRest; poli
     return kid
   }
 
-  /** First start: one active key and one published successor. */
-  async function ensure(): Promise<void> {
-    const rows = await listSigningKeys(db)
-    if (!rows.some((r) => r.state === 'active')) await addKey('active')
-    if (!rows.some((r) => r.state === 'next')) await addKey('next')
+  /**
+   * First start: one active key and one published successor. Concurrent calls in this process (the
+   * upkeep timer and a request both loading the ring) share one run: otherwise each would see an empty
+   * ring and add its own pair. Two processes starting on an empty database at the same instant can
+   * still both add keys (no cross-process lock here; a unique index per state would be the fix).
+   */
+  let ensuring: Promise<void> | null = null
+  function ensure(): Promise<void> {
+    ensuring ??= (async () => {
+      const rows = await listSigningKeys(db)
+      if (!rows.some((r) => r.state === 'active')) await addKey('active')
+      if (!rows.some((r) => r.state === 'next')) await addKey('next')
+    })().finally(() => { ensuring = null })
+    return ensuring
   }
 
   /**

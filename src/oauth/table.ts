@@ -17,6 +17,9 @@ export interface OAuthArtifactsTable {
   /** Epoch ms; null = no expiry (never used by oidc-provider in practice). */
   expires_at: number | null
   consumed_at: number | null
+  /** Which client and (HMAC of) which account the artifact belongs to, to delete them on revocation. */
+  client_id: string | null
+  account_hash: string | null
 }
 
 export interface OAuthClientsTable {
@@ -35,6 +38,10 @@ export interface OAuthClientsTable {
   scopes: string
   redirect_uris: string
   environment: 'live' | 'test'
+  /** AccessConditions JSON inherited from the creator (only ever narrowed); tokens carry them. Null = none. */
+  conditions: string | null
+  /** Bumped by secret rotation: access tokens carrying an older generation are refused. */
+  token_generation: number
   created_by: string | null
   created_at: number
   deleted_at: number | null

@@ -1,3 +1,5 @@
+import type { AccessConditions } from '../core/principal.ts'
+
 /**
  * What the login, MFA and consent pages need from users/. app.ts adapts the
  * users service to this shape, so oauth/ depends on no other domain's code.
@@ -14,6 +16,13 @@ export interface OAuthUsers {
   verifySecondFactor(userId: string, code: string, ip: string): Promise<boolean>
   /** Scopes the user holds in the organization, or null when not a member. */
   effectiveScopes(userId: string, orgId: string): Promise<readonly string[] | null>
+  /**
+   * What the user holds in the organization right now: scopes and the role's ABAC conditions; null when
+   * not a member or deactivated. Read on every request made with a user's token and at every token
+   * issue, so a role change, removal or deactivation reaches tokens already out. Without it,
+   * effectiveScopes is used (no role conditions).
+   */
+  memberAccess?(userId: string, orgId: string): Promise<{ scopes: readonly string[]; conditions?: AccessConditions } | null>
   /** Display name or email for the pages (never used as an identifier). */
   displayName(userId: string): Promise<string | null>
 }
@@ -23,5 +32,6 @@ export const noUsers: OAuthUsers = {
   checkPassword: async () => ({ ok: false, reason: 'invalid_credentials' }),
   verifySecondFactor: async () => false,
   effectiveScopes: async () => null,
+  memberAccess: async () => null,
   displayName: async () => null,
 }

@@ -24,6 +24,17 @@ export interface UsersDeps {
   publicUrl: string
   /** Name shown in authenticator apps. */
   issuer: string
+  /** oauth/: ends what a user's OAuth grants and refresh tokens still hold (membership removal, deactivation). */
+  tokenRevocation?: TokenRevocationPort
+}
+
+/**
+ * Called after the change is stored. Access tokens need no call (oauth/ re-reads the membership on
+ * every request, and a role change cuts scopes at the next request and the next refresh).
+ */
+export interface TokenRevocationPort {
+  memberRemoved(orgId: string, userId: string): Promise<void>
+  accountDeactivated(userId: string): Promise<void>
 }
 
 /** Who and from where, for throttling and the audit trail. */

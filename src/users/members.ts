@@ -82,6 +82,8 @@ export function createMemberService(deps: UsersDeps) {
       if ((await countMembersWithRole(db, p.orgId, 'owner')) <= 1) throw new AppError('conflict', 'The organization must keep at least one owner.')
     }
     await deleteMembership(db, p.orgId, userId)
+    // Its OAuth grants and refresh tokens in this org go now; its access tokens fail on their next request.
+    await deps.tokenRevocation?.memberRemoved(p.orgId, userId)
     audit(p, meta, 'member.removed', { type: 'user', id: userId }, { role: current.role })
   }
 

@@ -12,7 +12,7 @@ import { pruneThrottle } from './throttle.ts'
 import type { WebAuthnConfig } from './webauthn.ts'
 
 /** What the caller provides; the rest of UsersDeps (sessions, step-up, WebAuthn) is derived here. */
-export interface UsersOptions extends Pick<UsersDeps, 'db' | 'clock' | 'pepper' | 'cipher' | 'audit' | 'mail' | 'publicUrl'> {
+export interface UsersOptions extends Pick<UsersDeps, 'db' | 'clock' | 'pepper' | 'cipher' | 'audit' | 'mail' | 'publicUrl' | 'tokenRevocation'> {
   issuer?: string
   timeouts?: Partial<SessionTimeouts>
   /** Origins allowed on state-changing browser requests; default: the public URL's. Empty: the request's Host. */
@@ -35,6 +35,7 @@ export function createUsers(opts: UsersOptions) {
     db: opts.db, clock: opts.clock, pepper: opts.pepper, cipher: opts.cipher, audit: opts.audit, mail: opts.mail,
     sessions, stepUp: opts.stepUp ?? createStepUp({ clock: opts.clock, windowMs: sessions.timeouts.stepUpMs }),
     webauthn: webAuthnFor(opts.publicUrl, issuer), publicUrl: opts.publicUrl, issuer,
+    tokenRevocation: opts.tokenRevocation,
   }
   const accounts = createAccountService(deps)
   const members = createMemberService(deps)

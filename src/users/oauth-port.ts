@@ -37,6 +37,12 @@ export function oauthUsersPort(users: Users): OAuthUsers {
     async effectiveScopes(userId, orgId) {
       return (await memberAccess(db, orgId, userId))?.scopes ?? null
     },
+    // Authoritative per request for OAuth tokens: a removed member or a deactivated account holds nothing.
+    async memberAccess(userId, orgId) {
+      const [access, user] = await Promise.all([memberAccess(db, orgId, userId), findUser(db, userId)])
+      if (!access || !user || user.disabled_at !== null) return null
+      return { scopes: access.scopes, conditions: access.conditions }
+    },
     async displayName(userId) {
       const u = await findUser(db, userId)
       return u ? u.display_name || u.email : null

@@ -26,10 +26,10 @@ const unleet = (s: string) => s.replace(/[013457@$!]/g, (c) => LEET[c])
 /** The candidate base forms of a password a cracker would try first. */
 function baseForms(password: string): string[] {
   const lower = password.toLowerCase().normalize('NFKC')
-  const stripped = lower.replace(/^[\d\W_]+/, '').replace(/[\d\W_]+$/, '')
+  const stripped = lower.replace(/^[\d\W_]+/, '').replace(/(?<![\d\W_])[\d\W_]+$/, '')
   const forms = new Set([lower, stripped, unleet(lower), unleet(stripped)])
   // "p@ssw0rd123": leetspeak first, then strip what is left around it
-  forms.add(unleet(lower).replace(/^[\d\W_]+/, '').replace(/[\d\W_]+$/, ''))
+  forms.add(unleet(lower).replace(/^[\d\W_]+/, '').replace(/(?<![\d\W_])[\d\W_]+$/, ''))
   return [...forms].filter((f) => f.length > 0)
 }
 

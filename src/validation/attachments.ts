@@ -8,13 +8,26 @@
  * - magic bytes: executables (MZ, ELF, Mach-O, Java class, wasm) and scripts are
  *   refused whatever the name; the sniffed type must match the extension and the
  *   declared content type (application/octet-stream or none: inferred)
- * - macros: vbaProject.bin / ActiveX in OOXML, _VBA_PROJECT in OLE2 documents,
- *   /Launch and /JavaScript actions in PDFs
- * - ZIP archives: entries with dangerous extensions or nested archives are refused
- *   (names from the central directory, checked against local headers; nothing inflated)
+ * - the extension is read as Windows and extractors read it (archive-names.ts: NFKC,
+ *   look-alike dots, invisibles); a name whose look-alikes change its extension is refused
+ * - macros: vbaProject.bin / ActiveX in OOXML, _VBA_PROJECT in OLE2 documents
+ * - PDFs: JavaScript, Launch, OpenAction, AA, EmbeddedFile, SubmitForm, RichMedia,
+ *   ImportData... with name escapes decoded and FlateDecode object streams inflated
+ *   under a budget (pdf-scan.ts); a PDF whose object streams cannot be scanned is refused
+ * - ZIP archives: entries with dangerous extensions or nested archives are refused after
+ *   normalising their names (NUL, trailing dots/spaces, NTFS streams, look-alikes), and
+ *   so are entries that write outside the folder (`../`, absolute, drive letters).
+ *   Names from the central directory, checked against local headers, plus Info-ZIP
+ *   Unicode Path names; nothing inflated
+ * - markup (XML, or any text attachment that starts with `<`): no script elements,
+ *   event handlers, javascript: URLs, foreignObject, XSL or entity declarations
+ *   (active-markup.ts); .html, .svg, .xsl and the other active types are refused by name
  */
 import { checkHeaderText, fieldError } from './text.ts'
 import { sniff, listZip, oleHasMacros, oleHasStream, type SniffedKind } from './file-sniff.ts'
+import { scanPdf } from './pdf-scan.ts'
+import { canonicalName, extensionOf, normaliseEntryName } from './archive-names.ts'
+import { activeMarkupProblem, looksLikeMarkup } from './active-markup.ts'
 
 export interface AttachmentInput {
   filename: string
@@ -58,13 +71,17 @@ const odf = (b: Buffer) => {
   return names.includes('mimetype') ? null : 'type_mismatch'
 }
 const ole = (stream: string) => (b: Buffer) => (oleHasMacros(b) ? 'macros' : oleHasStream(b, stream) ? null : 'type_mismatch')
-const pdf = (b: Buffer) => (/\/(Launch|JavaScript|JS)[\s/<(\[]/.test(b.toString('latin1')) ? 'active_content' : null)
+const pdf = (b: Buffer) => scanPdf(b)
 const zip = (b: Buffer) => {
   const { names, corrupt } = listZip(b)
   if (corrupt) return 'corrupt_archive'
-  for (const n of names) {
-    const ext = extensionOf(n)
-    if (ext && (DANGEROUS.has(ext) || ARCHIVES.has(ext))) return 'dangerous_archive_entry'
+  for (const raw of names) {
+    const entry = normaliseEntryName(raw)
+    if (entry.traversal) return 'unsafe_archive_path'
+    for (const candidate of entry.candidates) {
+      const ext = extensionOf(candidate)
+      if (ext && (DANGEROUS.has(ext) || ARCHIVES.has(ext))) return 'dangerous_archive_entry'
+    }
   }
   return null
 }
@@ -111,6 +128,7 @@ const DANGEROUS = new Set([
   'lnk', 'url', 'scf', 'reg', 'inf', 'chm', 'hlp', 'gadget', 'application', 'appref-ms', 'vsto', 'msix', 'appx',
   'sh', 'bash', 'zsh', 'csh', 'ksh', 'command', 'app', 'pkg', 'dmg', 'deb', 'rpm', 'apk', 'ipa', 'elf', 'bin', 'run',
   'py', 'pyc', 'pl', 'rb', 'php', 'asp', 'aspx', 'jsp', 'cgi', 'html', 'htm', 'xhtml', 'svg', 'mht', 'mhtml', 'xht',
+  'svgz', 'shtml', 'shtm', 'xsl', 'xslt', 'xbap',
   'docm', 'dotm', 'xlsm', 'xltm', 'xlam', 'xlsb', 'xla', 'pptm', 'potm', 'ppam', 'ppsm', 'sldm', 'xll', 'wll', 'iqy', 'slk',
   'iso', 'img', 'vhd', 'vhdx', 'udf',
 ])
@@ -120,9 +138,10 @@ const FILENAME_FORBIDDEN = /[/\\:*?"<>|]/
 const INVISIBLE = /[\u00ad\u200b-\u200d\u2060-\u2064\ufeff]/
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
-function extensionOf(name: string): string | null {
-  const dot = name.lastIndexOf('.')
-  return dot > 0 && dot < name.length - 1 ? name.slice(dot + 1).toLowerCase() : null
+/** XML, or any text that is markup: the content decides, not the extension. */
+function markupCheck(ext: string | null, content: Buffer): string | null {
+  const text = content.toString('utf8')
+  return (ext === 'xml' || looksLikeMarkup(text)) && activeMarkupProblem(text) ? 'active_content' : null
 }
 
 const bad = (field: string, reason: string, message: string, extra: Record<string, unknown> = {}) =>
@@ -153,6 +172,10 @@ function checkOne(input: AttachmentInput, field: string, limits: AttachmentLimit
   const filename = checkFilename(input.filename, `${field}.filename`)
   const ext = extensionOf(filename)
   if (ext && DANGEROUS.has(ext)) throw bad(`${field}.filename`, 'dangerous_extension', `.${ext} files (executables, scripts, macro-enabled documents) are not accepted.`)
+  // `invoice.pdf\u2024exe`, `report.ｅｘｅ`: what the recipient reads is the canonical name.
+  const readAs = extensionOf(canonicalName(filename))
+  if (readAs && DANGEROUS.has(readAs)) throw bad(`${field}.filename`, 'dangerous_extension', `.${readAs} files (executables, scripts, macro-enabled documents) are not accepted.`)
+  if (readAs !== ext) throw bad(`${field}.filename`, 'lookalike_characters', 'The filename uses look-alike characters (dots, fullwidth letters) that change how its extension reads.')
   const type = ext ? TYPES[ext] : undefined
   if (!type) throw bad(`${field}.filename`, 'extension_not_allowed', 'This file extension is not on the allow-list.', { allowed: Object.keys(TYPES) })
   const declared = input.content_type == null ? '' : checkHeaderText('invalid_attachment', `${field}.content_type`, input.content_type, 200, 'The content type').split(';')[0].trim().toLowerCase()
@@ -164,10 +187,12 @@ function checkOne(input: AttachmentInput, field: string, limits: AttachmentLimit
   if (kind === 'executable') throw bad(`${field}.content`, 'executable', 'Executable files are not accepted.')
   if (kind === 'script') throw bad(`${field}.content`, 'script', 'Scripts and active content (HTML, SVG) are not accepted.')
   if (kind !== type.kind) throw bad(`${field}.content`, 'type_mismatch', `The file content is not a .${ext} file.`)
-  const problem = type.check?.(content)
+  const problem = type.check?.(content) ?? (kind === 'text' ? markupCheck(ext, content) : null)
   if (problem === 'macros') throw bad(`${field}.content`, 'macros', 'Documents containing macros or ActiveX controls are not accepted.')
-  if (problem === 'active_content') throw bad(`${field}.content`, 'active_content', 'PDFs with JavaScript or launch actions are not accepted.')
+  if (problem === 'active_content') throw bad(`${field}.content`, 'active_content', 'Files with active content (PDF JavaScript, actions or embedded files; scripts, event handlers or XSL in markup) are not accepted.')
+  if (problem === 'unscannable_content') throw bad(`${field}.content`, 'unscannable_content', 'The PDF has object streams that cannot be scanned (unsupported filter, encryption, damage or too large).')
   if (problem === 'dangerous_archive_entry') throw bad(`${field}.content`, 'dangerous_archive_entry', 'The archive contains an executable, script, macro document or nested archive.')
+  if (problem === 'unsafe_archive_path') throw bad(`${field}.content`, 'unsafe_archive_path', 'The archive contains an entry that would be written outside its folder (../, absolute path or drive letter).')
   if (problem) throw bad(`${field}.content`, problem, `The file content is not a valid .${ext} file.`)
   let contentId: string | undefined
   if (input.content_id != null) {

@@ -1,8 +1,8 @@
 /**
  * What a file really is, from its bytes. Cheap: magic numbers, a ZIP's central
- * directory (names only, nothing is inflated) and OLE2 stream names; never a
- * full parse. Used by attachments.ts to refuse executables, scripts and macros
- * whatever the file is called.
+ * directory (names only, including Info-ZIP Unicode Path names; nothing is inflated)
+ * and OLE2 stream names; never a full parse. Used by attachments.ts to refuse
+ * executables, scripts and macros whatever the file is called.
  */
 export type SniffedKind =
   | 'executable' | 'script' | 'pdf' | 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'tiff'
@@ -81,9 +81,26 @@ export function listZip(b: Buffer): ZipListing {
     const localLen = b.readUInt16LE(local + 26)
     if (!name.equals(b.subarray(local + 30, local + 30 + localLen))) return corrupt
     names.push(name.toString('utf8'))
+    // Info-ZIP Unicode Path (0x7075): 7-Zip and unzip extract under THIS name, not the header's.
+    const unicodePath = unicodePathOf(b.subarray(at + 46 + nameLen, Math.min(b.length, at + 46 + nameLen + extraLen)))
+    if (unicodePath !== null) names.push(unicodePath)
+    const localExtraLen = b.readUInt16LE(local + 28)
+    const localPath = unicodePathOf(b.subarray(local + 30 + localLen, Math.min(b.length, local + 30 + localLen + localExtraLen)))
+    if (localPath !== null) names.push(localPath)
     at += 46 + nameLen + extraLen + commentLen
   }
   return { names, corrupt: false }
+}
+
+/** The name in an Info-ZIP Unicode Path extra field (id 0x7075: version, CRC-32, UTF-8 name), if any. */
+function unicodePathOf(extra: Buffer): string | null {
+  for (let i = 0; i + 4 <= extra.length;) {
+    const id = extra.readUInt16LE(i)
+    const size = extra.readUInt16LE(i + 2)
+    if (id === 0x7075 && size >= 5 && i + 4 + size <= extra.length) return extra.toString('utf8', i + 9, i + 4 + size)
+    i += 4 + size
+  }
+  return null
 }
 
 const utf16 = (s: string) => Buffer.from(s, 'utf16le')

@@ -6,7 +6,7 @@ import { newId } from '../core/ids.ts'
 import type { FieldCipher } from '../crypto/cipher.ts'
 import type { Db } from '../storage/db.ts'
 import { backoffDelay, type BackoffPolicy } from '../queue/backoff.ts'
-import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.ts'
+import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, signatureHeaders } from './signature.ts'
 import { claimDue, findEndpoint, pruneHistory, settleDelivery } from './store.ts'
 import { endpointSecretCtx, payloadCtx, type WebhookDeliveryRow, type WebhookDeliveriesTable } from './table.ts'
 import type { WebhookTransport } from './transport.ts'
@@ -50,7 +50,7 @@ const short = (s: string) => (s.length > 300 ? `${s.slice(0, 297)}...` : s)
  * Delivers the outbox: claims due rows with a lease, signs and POSTs each one, records
  * the attempt, and reschedules failures with exponential back-off and jitter until
  * giveUpAfterMs, then marks them failed. At least once: a dispatcher that dies mid-POST
- * leaves its lease to expire and another sends again (same Sealpost-Event-Id).
+ * leaves its lease to expire and another sends again (same webhook-id and Sealpost-Event-Id).
  */
 export function createWebhookDispatcher(deps: DispatcherDeps) {
   const cfg = { ...DEFAULT_DISPATCHER_CONFIG, ...deps.config }
@@ -90,7 +90,8 @@ export function createWebhookDispatcher(deps: DispatcherDeps) {
         url: ep.url, body, timeoutMs: cfg.timeoutMs,
         headers: {
           'content-type': 'application/json', 'user-agent': 'Sealpost-Webhooks/1',
-          [SIGNATURE_HEADER]: signatureHeader(secrets, t, body), [EVENT_ID_HEADER]: row.event_id, [EVENT_TYPE_HEADER]: row.event_type,
+          // Standard Webhooks (webhook-id is the event id, so every retry carries the same one) and the legacy header.
+          ...signatureHeaders(secrets, row.event_id, t, body), [EVENT_ID_HEADER]: row.event_id, [EVENT_TYPE_HEADER]: row.event_type,
         },
       })).status
       if (status < 200 || status >= 300) error = status >= 300 && status < 400 ? `answered ${status} (redirects are not followed)` : `answered ${status}`

@@ -15,7 +15,7 @@ export const isWebhookEventType = (s: string): s is WebhookEventType => (WEBHOOK
 
 /** One event as a domain reports it; webhooks/ turns it into one outbox row per subscribed endpoint. */
 export interface WebhookEvent {
-  /** Stable id sent as `Sealpost-Event-Id` (receivers de-duplicate on it); e.g. the message event's id. */
+  /** Stable id sent as `webhook-id` (and `Sealpost-Event-Id`) on every attempt; receivers de-duplicate on it. E.g. the message event's id. */
   id: string
   type: WebhookEventType
   /** Epoch ms when it happened. */

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { AppError, notFound } from '../core/errors.ts'
 import { newId } from '../core/ids.ts'
 import { DAY, type Clock } from '../core/clock.ts'
@@ -9,6 +8,7 @@ import type { Db } from '../storage/db.ts'
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './events.ts'
 import { deleteEndpoint, findEndpoint, insertEndpoint, listAttempts, listEndpoints, updateEndpoint } from './store.ts'
 import { endpointSecretCtx, type WebhookEndpointRow } from './table.ts'
+import { newStandardSecret } from './signature.ts'
 import type { WebhookTransport } from './transport.ts'
 
 /** How long the secret before a rotation keeps signing alongside the new one. */
@@ -26,7 +26,8 @@ export interface CreateWebhookInput { url: string; events?: WebhookEventType[]; 
 export type UpdateWebhookInput = Partial<CreateWebhookInput>
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
-const newSecret = () => `whsec_${randomBytes(32).toString('base64url')}`
+/** Standard Webhooks secrets (signature.ts); an endpoint created before them gets one at its next rotation. */
+const newSecret = newStandardSecret
 /** One answer for every refused URL, so create-time checks tell nothing about internal DNS. */
 const refusedUrl = (cause?: unknown) => new AppError('url_not_allowed', 'url must be a public https:// endpoint without credentials.', { details: [{ path: '/url', message: 'refused' }], cause })
 
@@ -104,7 +105,11 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       audit(p, 'webhook.deleted', id)
     },
 
-    /** New secret now; the current one keeps signing (a second `v1=`) for ROTATION_OVERLAP_MS. */
+    /**
+     * New secret now; the current one keeps signing beside it for ROTATION_OVERLAP_MS (a second
+     * webhook-signature entry, or for a legacy secret its Sealpost-Signature `v1=` only). This is
+     * also how an endpoint with a legacy secret moves to Standard Webhooks.
+     */
     async rotateSecret(p: Principal, id: string) {
       const row = await load(p, id)
       const at = now()

@@ -12,7 +12,7 @@ for (const { name, skip } of await testDialects()) {
     t.after(() => h.close())
     const org = await h.seedOrg()
     const dev = await addUser(h, org.orgId, 'developer')
-    const newKey = { name: 'ci', environment: 'test', scopes: ['messages:send'] }
+    const newKey = { name: 'ci', environment: 'live', scopes: ['messages:send'] }
 
     await t.test('a state-changing request with the session cookie but no CSRF token is refused (403 csrf_failed)', async () => {
       const b = await signIn(h, dev.email)

@@ -5,6 +5,7 @@ import { testDialects } from '../helpers/dialects.ts'
 import { DAY, HOUR } from '../../src/core/clock.ts'
 import { verifyWebhookSignature } from '../../src/webhooks/signature.ts'
 import { startReceiver } from './receiver.ts'
+import { ALL_OK, verifyWithAll } from './verifiers.ts'
 import { claimDue, settleDelivery } from '../../src/webhooks/store.ts'
 import { createWebhook, delivered, guardedTransport, logSink, nowSec, recordOutcome, sendMessage, testDispatcher } from './helpers.ts'
 
@@ -34,7 +35,7 @@ for (const { name, skip } of await testDialects()) {
       const rx = await startReceiver(t)
       const hook = await createWebhook(h, org, { url: rx.url, description: 'orders app' })
       secrets.push(hook.secret)
-      assert.match(hook.secret, /^whsec_[A-Za-z0-9_-]{43}$/)
+      assert.match(hook.secret, /^whsec_[A-Za-z0-9+/]{43}=$/)
       assert.equal(hook.enabled, true)
       assert.equal(hook.events.length, 8, 'all event types by default')
 
@@ -258,6 +259,8 @@ for (const { name, skip } of await testDialects()) {
       assert.equal(body.type, 'message.sandboxed')
       assert.equal(body.data.message_id, id)
       assert.ok(verifyWebhookSignature(hook.secret, rx.got[0].headers['sealpost-signature'] as string, rx.got[0].body, 300, nowSec(h)))
+      assert.deepEqual(verifyWithAll(hook.secret, rx.got[0].headers, rx.got[0].body, nowSec(h)), ALL_OK, 'standardwebhooks, svix and Resend')
+      assert.equal(rx.got[0].headers['webhook-id'], body.id)
     })
 
     await t.test('no secret is in the logs or the audit log', async () => {

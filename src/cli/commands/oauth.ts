@@ -12,8 +12,9 @@ import type { FieldCipher } from '../../crypto/cipher.ts'
 import type { Db } from '../../storage/db.ts'
 import { openKeyProvider } from '../../crypto/open-provider.ts'
 import { createEnvelope } from '../../crypto/envelope.ts'
-import { createOAuthClientService, type GrantType } from '../../oauth/clients/service.ts'
+import { createOAuthClientService, type ClientActor, type GrantType } from '../../oauth/clients/service.ts'
 import { createRevocationList } from '../../oauth/revocations.ts'
+import { clientTokenHooks } from '../../oauth/service.ts'
 import { createKeyRing } from '../../oauth/signing-keys.ts'
 import { createAtRest } from '../../oauth/at-rest.ts'
 import { TTL } from '../../oauth/provider.ts'
@@ -61,10 +62,13 @@ export async function runOAuthCommand(argv: string[], deps: OAuthCliDeps, out: (
   }
   if (area === 'clients' && values.org) {
     const revocations = createRevocationList({ db: deps.db, clock, ttlMs: afterLastToken })
-    const clients = createOAuthClientService({ db: deps.db, pepper: deps.pepper, clock, audit: discardAudit, onDeleted: (id) => revocations.revokeClient(id) })
-    const actor = { orgId: values.org, id: 'cli', type: 'system' as const, scopes: ALL_SCOPES }
+    const clients = createOAuthClientService({ db: deps.db, pepper: deps.pepper, clock, audit: discardAudit, ...clientTokenHooks(deps.db, revocations) })
+    // The operator holds everything, in the environment of the client it acts on (containment needs one).
+    const org = values.org
+    const operator = (environment: 'live' | 'test'): ClientActor => ({ orgId: org, actor: { type: 'system', id: 'cli' }, scopes: ALL_SCOPES, environment })
+    const operatorFor = async (id: string) => operator((await clients.get(org, id)).environment)
     if (cmd === 'create' && values.name && (values.kind === 'confidential' || values.kind === 'public')) {
-      const c = await clients.create(actor, {
+      const c = await clients.create(operator(values.env === 'test' ? 'test' : 'live'), {
         name: values.name, kind: values.kind, applicationType: values.app === 'native' ? 'native' : 'web',
         grantTypes: (values.grant ?? []) as GrantType[], scopes: values.scope ?? [], redirectUris: values['redirect-uri'] ?? [],
         environment: values.env === 'test' ? 'test' : 'live',
@@ -77,9 +81,9 @@ export async function runOAuthCommand(argv: string[], deps: OAuthCliDeps, out: (
       for (const c of await clients.list(values.org, { limit: 100 })) out(`${c.id}  ${c.kind.padEnd(12)}  ${c.name}  [${c.grant_types.join(', ')}]  ${c.scopes.join(' ')}`)
       return 0
     }
-    if (cmd === 'delete' && values.id) { await clients.remove(actor, values.id); out(`deleted ${values.id}; its tokens stop working`); return 0 }
+    if (cmd === 'delete' && values.id) { await clients.remove(await operatorFor(values.id), values.id); out(`deleted ${values.id}; its tokens stop working`); return 0 }
     if (cmd === 'rotate-secret' && values.id) {
-      out(`client_secret  ${(await clients.rotateSecret(actor, values.id)).client_secret}    (shown once: store it now)`)
+      out(`client_secret  ${(await clients.rotateSecret(await operatorFor(values.id), values.id)).client_secret}    (shown once: store it now)`)
       return 0
     }
   }

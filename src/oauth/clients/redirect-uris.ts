@@ -26,7 +26,7 @@ export function checkRedirectUris(uris: readonly string[], applicationType: 'web
       }
       continue
     }
-    if (!/^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+$/.test(scheme)) {
+    if (!/^[a-z][a-z0-9+-]*\.[a-z0-9+.-]+$/.test(scheme)) {
       return `${raw}: a private-use scheme must be a reverse domain name (e.g. com.example.app)`
     }
   }

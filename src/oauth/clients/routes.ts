@@ -1,8 +1,9 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import { ID_PATTERN } from '../../core/ids.ts'
 import { ALL_SCOPES } from '../../access/scopes.ts'
-import { GRANT_TYPES, type Actor, type NewClientInput, type OAuthClientService } from './service.ts'
+import { Conditions, conditionsFromApi, type ConditionsInput } from '../../keys/schema.ts'
+import { GRANT_TYPES, type NewClientInput, type OAuthClientService } from './service.ts'
 
 const IdParams = Type.Object({ id: Type.String({ pattern: ID_PATTERN }) }, { additionalProperties: false })
 const ListQuery = Type.Object({
@@ -18,17 +19,14 @@ const CreateBody = Type.Object({
   scopes: Type.Array(Type.Union(ALL_SCOPES.map((s) => Type.Literal(s))), { minItems: 1, maxItems: ALL_SCOPES.length }),
   redirect_uris: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 10 })),
   environment: Type.Optional(Type.Union([Type.Literal('live'), Type.Literal('test')])),
+  conditions: Type.Optional(Conditions),
 }, { additionalProperties: false })
 
 type CreateBodyT = {
   name: string; kind: 'confidential' | 'public'; application_type?: 'web' | 'native'
   token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post'
   grant_types: NewClientInput['grantTypes']; scopes: string[]; redirect_uris?: string[]; environment?: 'live' | 'test'
-}
-
-const actorOf = (req: FastifyRequest): Actor => {
-  const p = req.principal!
-  return { orgId: p.orgId, id: p.actor.id, type: p.actor.type, scopes: p.scopes }
+  conditions?: ConditionsInput
 }
 
 /** `/v1/oauth/clients`: register, list, read, delete clients; rotate a confidential client's secret. */
@@ -37,9 +35,10 @@ export function oauthClientRoutes(clients: OAuthClientService): FastifyPluginAsy
     const access = { scopes: ['oauth:manage'] }
     app.post('/v1/oauth/clients', { config: access, schema: { body: CreateBody } }, async (req, reply) => {
       const b = req.body as CreateBodyT
-      const created = await clients.create(actorOf(req), {
+      const created = await clients.create(req.principal!, {
         name: b.name, kind: b.kind, applicationType: b.application_type, tokenEndpointAuthMethod: b.token_endpoint_auth_method,
         grantTypes: b.grant_types, scopes: b.scopes, redirectUris: b.redirect_uris, environment: b.environment,
+        conditions: conditionsFromApi(b.conditions),
       })
       return reply.code(201).header('cache-control', 'no-store').send(created)
     })
@@ -50,10 +49,10 @@ export function oauthClientRoutes(clients: OAuthClientService): FastifyPluginAsy
     app.get('/v1/oauth/clients/:id', { config: access, schema: { params: IdParams } }, async (req) =>
       clients.get(req.principal!.orgId, (req.params as { id: string }).id))
     app.delete('/v1/oauth/clients/:id', { config: access, schema: { params: IdParams } }, async (req, reply) => {
-      await clients.remove(actorOf(req), (req.params as { id: string }).id)
+      await clients.remove(req.principal!, (req.params as { id: string }).id)
       return reply.code(204).send()
     })
     app.post('/v1/oauth/clients/:id/secret', { config: access, schema: { params: IdParams } }, async (req, reply) =>
-      reply.header('cache-control', 'no-store').send(await clients.rotateSecret(actorOf(req), (req.params as { id: string }).id)))
+      reply.header('cache-control', 'no-store').send(await clients.rotateSecret(req.principal!, (req.params as { id: string }).id)))
   }
 }

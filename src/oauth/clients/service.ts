@@ -1,10 +1,13 @@
 import { AppError, notFound } from '../../core/errors.ts'
 import { newId } from '../../core/ids.ts'
 import type { Clock } from '../../core/clock.ts'
-import type { Environment } from '../../core/principal.ts'
+import type { AccessConditions, Environment, Principal } from '../../core/principal.ts'
 import type { AuditRecorder } from '../../core/audit-sink.ts'
 import type { Db } from '../../storage/db.ts'
 import { isScope } from '../../access/scopes.ts'
+import { normalizeConditions } from '../../access/narrow-conditions.ts'
+import { assertContained, containedNew, type CredentialVerb } from '../../access/containment.ts'
+import { conditionsToApi, type ConditionsInput } from '../../keys/schema.ts'
 import type { OAuthClientRow } from '../table.ts'
 import { checkRedirectUris } from './redirect-uris.ts'
 import { generateClientSecret, hashClientSecret } from './secret.ts'
@@ -23,7 +26,10 @@ export interface NewClientInput {
   grantTypes: GrantType[]
   scopes: string[]
   redirectUris?: string[]
+  /** Default: the creator's environment (containment: it must equal the creator's anyway). */
   environment?: Environment
+  /** Narrower than the creator's; whatever is left out is inherited from the creator. */
+  conditions?: AccessConditions | null
 }
 
 /** The API speaks RFC 7591 client metadata names (snake_case). */
@@ -37,34 +43,36 @@ export interface ClientView {
   scopes: string[]
   redirect_uris: string[]
   environment: Environment
+  conditions: ConditionsInput | null
   secret_last4: string | null
   created_at: string
 }
 
-export interface Actor { orgId: string; id: string; type: 'key' | 'user' | 'oauth_client' | 'system'; scopes: readonly string[] }
+/** Who manages clients: a request's principal, or the operator's CLI (actor `system`). */
+export type ClientActor = Pick<Principal, 'orgId' | 'scopes' | 'environment' | 'conditions'> & { actor: { type: Principal['actor']['type'] | 'system'; id: string } }
+
+export const clientConditions = (row: Pick<OAuthClientRow, 'conditions'>): AccessConditions | null =>
+  row.conditions ? (JSON.parse(row.conditions) as AccessConditions) : null
 
 export function clientView(row: OAuthClientRow): ClientView {
   return {
     id: row.id, name: row.name, kind: row.kind, application_type: row.application_type,
     token_endpoint_auth_method: row.token_endpoint_auth_method,
     grant_types: JSON.parse(row.grant_types), scopes: JSON.parse(row.scopes), redirect_uris: JSON.parse(row.redirect_uris),
-    environment: row.environment, secret_last4: row.secret_last4, created_at: new Date(row.created_at).toISOString(),
+    environment: row.environment, conditions: conditionsToApi(clientConditions(row)), secret_last4: row.secret_last4, created_at: new Date(row.created_at).toISOString(),
   }
 }
 
 const invalid = (message: string, details?: unknown) => new AppError('invalid_request', message, { details })
 
 /** Rules a client registration must satisfy; returns the normalised input. */
-function validate(input: NewClientInput, actor: Actor) {
+function validate(input: NewClientInput) {
   const grantTypes = [...new Set(input.grantTypes)]
   const scopes = [...new Set(input.scopes)]
   const redirectUris = [...new Set(input.redirectUris ?? [])]
   const applicationType = input.applicationType ?? 'web'
   const unknown = scopes.filter((s) => !isScope(s))
   if (unknown.length) throw invalid('Unknown scopes.', { scopes: unknown })
-  // Least privilege: nobody hands a client more than they hold themselves.
-  const beyond = scopes.filter((s) => !actor.scopes.includes(s))
-  if (beyond.length) throw new AppError('insufficient_scope', 'A client cannot be given scopes its creator does not hold.', { details: { scopes: beyond } })
   if (input.kind === 'public' && grantTypes.includes('client_credentials')) throw invalid('Public clients cannot use client_credentials.')
   if (input.kind === 'public' && input.tokenEndpointAuthMethod) throw invalid('Public clients do not authenticate at the token endpoint.')
   if (grantTypes.includes('refresh_token') && !grantTypes.some((g) => g === 'authorization_code' || g === DEVICE_CODE_GRANT)) {
@@ -77,11 +85,39 @@ function validate(input: NewClientInput, actor: Actor) {
   return { grantTypes, scopes, redirectUris, applicationType }
 }
 
-export function createOAuthClientService(deps: { db: Db; pepper: string; clock: Clock; audit: AuditRecorder; onDeleted(clientId: string): Promise<void> }) {
+export interface OAuthClientServiceDeps {
+  db: Db
+  pepper: string
+  clock: Clock
+  audit: AuditRecorder
+  /** The client is gone: end every grant, refresh token and access token it holds. */
+  onDeleted(clientId: string): Promise<void>
+  /** The secret changed: tokens minted under the old one must die (grants and refresh tokens deleted). */
+  onSecretRotated(clientId: string): Promise<void>
+}
+
+/**
+ * OAuth clients are credentials: containment (access/containment.ts) decides create, secret rotation
+ * and deletion exactly as it does for API keys. A client's scopes, environment and conditions are
+ * contained in its creator's, and its tokens inherit them.
+ */
+export function createOAuthClientService(deps: OAuthClientServiceDeps) {
   const { db, pepper, clock, audit } = deps
 
-  async function create(actor: Actor, input: NewClientInput): Promise<ClientView & { client_secret?: string }> {
-    const v = validate(input, actor)
+  function assertCanManage(principal: ClientActor, row: OAuthClientRow, verb: CredentialVerb) {
+    assertContained(principal, { scopes: JSON.parse(row.scopes) as string[], environment: row.environment, conditions: clientConditions(row) }, verb, 'OAuth client')
+  }
+
+  async function load(orgId: string, id: string): Promise<OAuthClientRow> {
+    const row = await findClient(db, orgId, id)
+    if (!row) throw notFound('OAuth client')
+    return row
+  }
+
+  async function create(actor: ClientActor, input: NewClientInput): Promise<ClientView & { client_secret?: string }> {
+    const v = validate(input)
+    // Least privilege: nobody hands a client more than they hold themselves, nor sheds a condition.
+    const target = containedNew(actor, { scopes: v.scopes, environment: input.environment, conditions: normalizeConditions(input.conditions) }, 'OAuth client')
     const now = clock.now().getTime()
     const secret = input.kind === 'confidential' ? generateClientSecret() : null
     const row: OAuthClientRow = {
@@ -90,36 +126,41 @@ export function createOAuthClientService(deps: { db: Db; pepper: string; clock: 
       token_endpoint_auth_method: input.kind === 'public' ? 'none' : (input.tokenEndpointAuthMethod ?? 'client_secret_basic'),
       secret_hash: secret ? hashClientSecret(pepper, secret.secret) : null, secret_last4: secret?.last4 ?? null,
       grant_types: JSON.stringify(v.grantTypes), scopes: JSON.stringify(v.scopes), redirect_uris: JSON.stringify(v.redirectUris),
-      environment: input.environment ?? 'live', created_by: actor.id, created_at: now, deleted_at: null,
+      environment: target.environment, conditions: target.conditions ? JSON.stringify(target.conditions) : null, token_generation: 0,
+      created_by: actor.actor.id, created_at: now, deleted_at: null,
     }
     await insertClient(db, row)
-    audit.record({ orgId: actor.orgId, actor: { type: actor.type, id: actor.id }, action: 'oauth.client_created', target: { type: 'oauth_client', id: row.id }, details: { kind: row.kind, grantTypes: v.grantTypes, scopes: v.scopes } })
+    audit.record({ orgId: actor.orgId, actor: actor.actor, action: 'oauth.client_created', target: { type: 'oauth_client', id: row.id }, details: { kind: row.kind, grantTypes: v.grantTypes, scopes: v.scopes, environment: row.environment, conditions: row.conditions !== null } })
     return { ...clientView(row), ...(secret ? { client_secret: secret.secret } : {}) }
   }
 
   async function get(orgId: string, id: string): Promise<ClientView> {
-    const row = await findClient(db, orgId, id)
-    if (!row) throw notFound('OAuth client')
-    return clientView(row)
+    return clientView(await load(orgId, id))
   }
 
   async function list(orgId: string, opts: { after?: string; limit?: number } = {}): Promise<ClientView[]> {
     return (await listClients(db, orgId, { after: opts.after, limit: opts.limit ?? 50 })).map(clientView)
   }
 
-  /** Deleting a client ends every token it holds (refresh tokens fail at once, access tokens via the revocation list). */
-  async function remove(actor: Actor, id: string): Promise<void> {
+  /** Deleting a client ends every token it holds: access tokens on their next request (the client is gone), grants and refresh tokens at once. */
+  async function remove(actor: ClientActor, id: string): Promise<void> {
+    assertCanManage(actor, await load(actor.orgId, id), 'delete')
     if (!(await markClientDeleted(db, actor.orgId, id, clock.now().getTime()))) throw notFound('OAuth client')
     await deps.onDeleted(id)
-    audit.record({ orgId: actor.orgId, actor: { type: actor.type, id: actor.id }, action: 'oauth.client_deleted', target: { type: 'oauth_client', id } })
+    audit.record({ orgId: actor.orgId, actor: actor.actor, action: 'oauth.client_deleted', target: { type: 'oauth_client', id } })
   }
 
-  async function rotateSecret(actor: Actor, id: string): Promise<{ client_secret: string }> {
+  /** A new secret, and the end of every token minted under the old one (a leaked secret's tokens die with it). */
+  async function rotateSecret(actor: ClientActor, id: string): Promise<{ client_secret: string }> {
+    const row = await load(actor.orgId, id)
+    if (row.kind !== 'confidential') throw notFound('Confidential OAuth client')
+    assertCanManage(actor, row, 'rotate')
     const secret = generateClientSecret()
     if (!(await replaceClientSecret(db, actor.orgId, id, hashClientSecret(pepper, secret.secret), secret.last4))) {
       throw notFound('Confidential OAuth client')
     }
-    audit.record({ orgId: actor.orgId, actor: { type: actor.type, id: actor.id }, action: 'oauth.client_secret_rotated', target: { type: 'oauth_client', id } })
+    await deps.onSecretRotated(id)
+    audit.record({ orgId: actor.orgId, actor: actor.actor, action: 'oauth.client_secret_rotated', target: { type: 'oauth_client', id } })
     return { client_secret: secret.secret }
   }
 

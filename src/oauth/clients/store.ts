@@ -37,7 +37,8 @@ export async function markClientDeleted(db: DbOrTrx, orgId: string, id: string, 
 }
 
 export async function replaceClientSecret(db: DbOrTrx, orgId: string, id: string, hash: string, last4: string): Promise<boolean> {
-  const r = await db.updateTable('oauth_clients').set({ secret_hash: hash, secret_last4: last4 })
+  // The generation moves with the secret: access tokens minted under the old one stop working.
+  const r = await db.updateTable('oauth_clients').set((eb) => ({ secret_hash: hash, secret_last4: last4, token_generation: eb('token_generation', '+', 1) }))
     .where('org_id', '=', orgId).where('id', '=', id).where('deleted_at', 'is', null).where('kind', '=', 'confidential')
     .executeTakeFirst()
   return Number(r.numUpdatedRows) === 1
