@@ -210,7 +210,9 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const unsubscribeTokens = createUnsubscribeTokens(pepper)
   const publicUrl = config.publicUrl ?? `https://${config.host}:${config.port}`
   // System mail: Sealpost's own messages go through its own send path (no customer quota; per-recipient cap instead).
-  const systemMessages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota: { reserve: async () => {} }, suppressions })
+  const systemMessages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota: { reserve: async () => {} }, suppressions,
+    // The offload pool is built below; this runs only when a mail is sent, after boot.
+    validateDrafts: (...args) => offloadedDraftValidator(offload)(...args) })
   const systemMail: MailSender = input.mailSender ?? createSystemMailer({
     db, clock, pepper, audit, submit: (p, m) => systemMessages.send(p, m), domain: config.systemMail.domain,
     perRecipientPerHour: config.systemMail.perRecipientPerHour, onError: (what, err) => http.log.error({ err }, what),
