@@ -38,6 +38,7 @@ import type { TlsSetup } from './http/tls.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { createContactService, contactEncryptedColumns } from './contacts/service.ts'
 import { contactRoutes } from './contacts/routes.ts'
+import { withContactOptOuts } from './contacts/opt-outs.ts'
 import type { AuditRecorder } from './core/audit-sink.ts'
 import type { AuditService } from './audit/service.ts'
 import { setupAudit } from './audit/setup.ts'
@@ -49,7 +50,7 @@ import { findSecretWithKey } from './keys/store.ts'
 import { SqlQueue } from './queue/sql-queue.ts'
 import type { MessageSource } from './delivery/contract.ts'
 import { createDomainService, type DomainService } from './domains/service.ts'
-import { systemResolver, type TxtResolver } from './domains/dns-check.ts'
+import { resolverFor, systemResolver, type TxtResolver } from './domains/dns-check.ts'
 import { domainRoutes } from './domains/routes.ts'
 import { createMessageService, type SendQuota } from './messages/service.ts'
 import { createMessageReads } from './messages/reads.ts'
@@ -187,7 +188,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     clock, perDomain: !config.smtp.url, leaseMs: config.delivery.leaseMs, maxAttempts: config.delivery.maxAttempts,
     backoff: { baseMs: config.delivery.backoffBaseMs, maxMs: config.delivery.backoffMaxMs },
   })
-  const domains = createDomainService({ db, cipher: envelope, clock, audit, resolver: input.dnsResolver ?? systemResolver, spfInclude: config.spfInclude })
+  const domains = createDomainService({ db, cipher: envelope, clock, audit, resolver: input.dnsResolver ?? (config.dnsServers.length ? resolverFor(config.dnsServers) : systemResolver), spfInclude: config.spfInclude })
   // Every outbound URL (customer and alert webhooks, later MTA-STS/TLS-RPT) goes through this one SSRF guard;
   // SEALPOST_WEBHOOK_ALLOW_PRIVATE is its only escape hatch, read here and nowhere else.
   const outbound = createOutboundGuard({ allowPrivate: config.webhooks.allowPrivate, resolve: input.hostResolver })
@@ -232,7 +233,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     tasks: TASKS_MODULE, threads: config.offload.threads ?? Math.min(2, availableParallelism()),
     taskBudgetMs: config.offload.taskBudgetMs, maxQueue: config.offload.maxQueue,
   })
-  const messages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota, suppressions, validateDrafts: offloadedDraftValidator(offload) })
+  const messages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota, suppressions: withContactOptOuts(suppressions, contacts), validateDrafts: offloadedDraftValidator(offload) })
   const messageReads = createMessageReads({ db, cipher: envelope })
   // Customer webhooks: events go to an outbox in the outcome's transaction; the dispatcher (with the
   // workers) signs and POSTs them through the outbound guard (the same one as alert webhooks).
@@ -241,7 +242,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const webhooks = createWebhookService({ db, cipher: envelope, clock, audit, transport: webhookTransport })
   const messageSource = createMessageSource({
     db, cipher: envelope, keys: domains, suppressions, events: webhookOutbox,
-    unsubscribeUrl: (orgId, messageId) => `${publicUrl}/v1/unsubscribe/${unsubscribeTokens.sign(orgId, messageId)}`,
+    unsubscribeUrl: (orgId, messageId, recipient) => `${publicUrl}/v1/unsubscribe/${unsubscribeTokens.sign(orgId, messageId, recipient)}`,
   })
 
   // OAuth 2.1 server under /oauth; its issuer is the public URL, or the listening address when none is set.

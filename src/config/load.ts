@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { hostname } from 'node:os'
+import { isIP } from 'node:net'
 import { variables, type VarName, type VarSpec } from './variables.ts'
 
 export class ConfigError extends Error {
@@ -26,6 +27,8 @@ export interface Config {
   bodyLimit: number
   smtp: { url?: string; caFile?: string; mxPort: number; heloName?: string }
   spfInclude: string
+  /** Resolvers for domain checks (empty: the system's). */
+  dnsServers: string[]
   crypto: {
     provider: 'local' | 'pkcs11'
     masterKey?: string
@@ -44,6 +47,13 @@ export interface Config {
 }
 
 type Raw = Partial<Record<VarName, string>>
+
+/** What node:dns setServers accepts: an IP address, optionally with a port (IPv6 in brackets then). */
+function isDnsServer(s: string): boolean {
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(s) ?? /^([^:]+):(\d{1,5})$/.exec(s)
+  const [host, port] = m ? [m[1], Number(m[2])] : [s, 53]
+  return isIP(host) !== 0 && port >= 1 && port <= 65535
+}
 
 function parseOne(name: string, spec: VarSpec, raw: string, problems: string[]): unknown {
   switch (spec.kind) {
@@ -124,6 +134,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (Boolean(r.SEALPOST_TLS_CERT_FILE) !== Boolean(r.SEALPOST_TLS_KEY_FILE)) {
     problems.push('SEALPOST_TLS_CERT_FILE: set together with SEALPOST_TLS_KEY_FILE')
   }
+  for (const server of r.SEALPOST_DNS_SERVERS as string[]) {
+    if (!isDnsServer(server)) problems.push(`SEALPOST_DNS_SERVERS: "${server}" is not ip, ip:port or [ipv6]:port`)
+  }
   if (r.SEALPOST_HEADERS_TIMEOUT_MS > r.SEALPOST_REQUEST_TIMEOUT_MS) {
     problems.push('SEALPOST_HEADERS_TIMEOUT_MS: must be <= SEALPOST_REQUEST_TIMEOUT_MS')
   }
@@ -142,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustedProxies: r.SEALPOST_TRUSTED_PROXIES,
     bodyLimit: r.SEALPOST_BODY_LIMIT,
     spfInclude: r.SEALPOST_SPF_INCLUDE ?? `_spf.${r.SMTP_HELO_NAME ?? hostname()}`,
+    dnsServers: r.SEALPOST_DNS_SERVERS,
     smtp: { url: r.SMTP_URL, caFile: r.SMTP_CA_FILE, mxPort: r.SMTP_MX_PORT, heloName: r.SMTP_HELO_NAME },
     crypto: {
       provider: r.SEALPOST_KEY_PROVIDER, masterKey: r.SEALPOST_MASTER_KEY,

@@ -41,6 +41,7 @@ export const variables = {
   SEALPOST_TRUSTED_PROXIES: { kind: 'csv', default: '', description: 'CIDRs of reverse proxies whose X-Forwarded-For is believed. Empty: the socket address is the client.' },
   SEALPOST_BODY_LIMIT: { kind: 'int', default: '26214400', min: 1024, description: 'Largest request body in bytes (attachments are base64 inside it).' },
   SEALPOST_SPF_INCLUDE: { kind: 'string', description: 'Host customers include in their SPF record (v=spf1 include:HOST ~all). Defaults to _spf.<SMTP_HELO_NAME or host name>.' },
+  SEALPOST_DNS_SERVERS: { kind: 'csv', default: '', description: 'DNS resolvers (ip, ip:port or [ipv6]:port) that domain checks ask for the ownership, DKIM, SPF and DMARC records. Empty: the system resolver.' },
   SEALPOST_RATE_LIMIT_WINDOW_SEC: { kind: 'int', default: '60', min: 1, max: 86400, description: 'Window of the per-key, per-org and per-IP request rate limits, in seconds.' },
   SEALPOST_RATE_LIMIT_PER_KEY: { kind: 'int', default: '600', min: 0, description: 'Requests per window per API key / token (0: no limit).' },
   SEALPOST_RATE_LIMIT_PER_ORG: { kind: 'int', default: '1200', min: 0, description: 'Requests per window per organization, all its credentials together (0: no limit).' },

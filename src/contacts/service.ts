@@ -16,7 +16,7 @@ import { checkHeaderText } from '../validation/text.ts'
 import { contactView } from './view.ts'
 import type { ContactRow } from './table.ts'
 import type { CreateContactInput, ListContactsInput, UpdateContactInput } from './schema.ts'
-import { deleteContact, findContact, findContactByEmailIndex, insertContact, listContacts, updateContact } from './store.ts'
+import { deleteContact, findContact, findContactByEmailIndex, findUnsubscribedEmailIndexes, insertContact, listContacts, updateContact } from './store.ts'
 
 /** Blind-index purpose; suppressions/ uses its own, so the two indexes cannot be joined. */
 const EMAIL_INDEX = 'contacts.email'
@@ -98,6 +98,10 @@ export function createContactService(deps: ContactDeps) {
   }
 
   async function list(principal: Principal, q: ListContactsInput) {
+    // An exact-address filter answers "is X a contact?" even when every address in the reply is masked.
+    if (q.email !== undefined && !principal.scopes.includes('contacts:pii')) {
+      throw new AppError('insufficient_scope', 'Filtering contacts by email address needs the contacts:pii scope.', { details: { required: ['contacts:pii'] } })
+    }
     const limit = q.limit ?? 20
     const emailIndexFilter = q.email ? emailIndex(principal.orgId, normalizeEmailOrNull(q.email) ?? q.email) : undefined
     const rows = await listContacts(db, principal.orgId, { limit, cursor: q.cursor, emailIndex: emailIndexFilter })
@@ -167,7 +171,21 @@ export function createContactService(deps: ContactDeps) {
     }
   }
 
-  return { create, get, list, update, erase, exportContact }
+  /**
+   * The subset of `addresses` (lower-cased) that are contacts marked unsubscribed: the send path drops
+   * them like suppressed addresses. One indexed query through the blind index.
+   */
+  async function unsubscribedAmong(orgId: string, addresses: string[]): Promise<Set<string>> {
+    const byIndex = new Map<string, string>()
+    for (const a of addresses) {
+      const email = normalizeEmailOrNull(a)
+      if (email) byIndex.set(emailIndex(orgId, email), a.toLowerCase())
+    }
+    const hits = await findUnsubscribedEmailIndexes(db, orgId, [...byIndex.keys()])
+    return new Set([...hits].map((i) => byIndex.get(i)!))
+  }
+
+  return { create, get, list, update, erase, exportContact, unsubscribedAmong }
 }
 
 export type ContactService = ReturnType<typeof createContactService>

@@ -14,6 +14,14 @@ export function findContactByEmailIndex(db: DbOrTrx, orgId: string, emailIndex: 
   return db.selectFrom('contacts').selectAll().where('org_id', '=', orgId).where('email_index', '=', emailIndex).executeTakeFirst()
 }
 
+/** Which of these blind indexes belong to contacts marked unsubscribed. */
+export async function findUnsubscribedEmailIndexes(db: DbOrTrx, orgId: string, indexes: string[]): Promise<Set<string>> {
+  if (!indexes.length) return new Set()
+  const rows = await db.selectFrom('contacts').select('email_index')
+    .where('org_id', '=', orgId).where('unsubscribed', '=', 1).where('email_index', 'in', indexes).execute()
+  return new Set(rows.map((r) => r.email_index))
+}
+
 /** Newest first; `cursor` is the last id of the previous page. Fetches limit+1 to know if there is more. */
 export function listContacts(db: DbOrTrx, orgId: string, opts: { limit: number; cursor?: string; emailIndex?: string }) {
   let q = db.selectFrom('contacts').selectAll().where('org_id', '=', orgId)

@@ -21,6 +21,7 @@ export const errorStatus = {
   password_change_required: 403,
   csrf_failed: 403,
   domain_not_allowed: 403,
+  domain_not_verified: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,

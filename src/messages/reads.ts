@@ -9,7 +9,16 @@ import type { ListInput } from './schema.ts'
 import type { MessageRow } from './table.ts'
 
 const pii = { scope: 'contacts:pii', mask: masks.email }
-const eventView = fieldFilter({ id: true, type: true, at: true, recipients: pii, response: true, reason: true, attempt: true, retry_at: true })
+/**
+ * SMTP replies quote recipients (`550 5.1.1 <bob@example.org>: user unknown`): every word of the text
+ * that holds an `@` is masked like a recipient. Words are split at whitespace and the punctuation
+ * around addresses in replies (one character class, linear time).
+ */
+const AROUND_ADDRESSES = /([\s<>()[\]{}"'`,;:]+)/u
+export const maskAddressesIn = (v: unknown): unknown =>
+  (typeof v === 'string' ? v.split(AROUND_ADDRESSES).map((w) => (w.includes('@') ? masks.email(w) : w)).join('') : v)
+const piiText = { scope: 'contacts:pii', mask: maskAddressesIn }
+const eventView = fieldFilter({ id: true, type: true, at: true, recipients: pii, response: piiText, reason: piiText, attempt: true, retry_at: true })
 /** Recipient addresses are contact PII: masked unless the caller has contacts:pii. */
 const messageView = fieldFilter({
   id: true, status: true, environment: true, from: true, to: pii, cc: pii, bcc: pii, reply_to: pii, subject: true,
@@ -61,12 +70,12 @@ export function createMessageReads(deps: { db: Db; cipher: FieldCipher }) {
     return { data: messageView.many(principal, data), next_cursor: rows.length > limit ? page[page.length - 1].id : null }
   }
 
-  /** The `to` addresses of a message, for one-click unsubscribe. */
+  /** Every recipient of a message in to, cc, bcc order (the index of a one-click unsubscribe link). */
   async function recipientsOf(orgId: string, messageId: string): Promise<string[] | null> {
     const m = await findMessage(deps.db, orgId, messageId)
     if (!m) return null
     const r = JSON.parse(await deps.cipher.decryptText(messageCtx(orgId, m.id, 'recipients'), m.recipients)) as StoredRecipients
-    return r.to.map((a) => a.address)
+    return [...r.to, ...r.cc, ...r.bcc].map((a) => a.address)
   }
 
   return { get, list, recipientsOf }

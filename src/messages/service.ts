@@ -12,7 +12,7 @@ import type { SendInput } from './schema.ts'
 
 /** How the send path finds the organization's sending domain (domains/ implements it). */
 export interface SenderDomains {
-  findSenderDomain(orgId: string, domainName: string): Promise<{ id: string } | null>
+  findSenderDomain(orgId: string, domainName: string): Promise<{ id: string; status: 'pending' | 'verified' | 'failing' } | null>
 }
 
 /** Sending quotas (limits/ implements it): throws quota_exceeded, reserving nothing, when `count` would cross a limit. */
@@ -52,6 +52,10 @@ export function createMessageService(deps: MessageServiceDeps) {
     const domain = await deps.domains.findSenderDomain(principal.orgId, draft.from.domain)
     if (!domain) {
       throw new AppError('domain_not_allowed', `The from address must be on one of this organization's sending domains (${draft.from.domain} is not).`, { details: [{ path: field, message: 'domain not registered' }] })
+    }
+    // Live mail only from a domain whose DNS this organization proved; test keys end sandboxed anyway.
+    if (principal.environment === 'live' && domain.status !== 'verified') {
+      throw new AppError('domain_not_verified', `Live mail needs a verified sending domain; ${draft.from.domain} is ${domain.status}. Publish its DNS records and POST /v1/domains/${domain.id}/verify, or send with a test key.`, { details: [{ path: field, message: `domain ${domain.status}`, domain_id: domain.id }] })
     }
     return domain.id
   }

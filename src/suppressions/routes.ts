@@ -5,7 +5,7 @@ import { parseAddress } from '../validation/address.ts'
 import type { SuppressionService } from './service.ts'
 import type { UnsubscribeTokens } from './unsubscribe-token.ts'
 
-/** messages/ tells who a message was sent to (its `to` recipients). */
+/** messages/ tells who a message was sent to: every recipient, in to, cc, bcc order (the links' recipient index). */
 export interface RecipientLookup {
   recipientsOf(orgId: string, messageId: string): Promise<string[] | null>
 }
@@ -20,11 +20,18 @@ export function suppressionRoutes(deps: { suppressions: SuppressionService; toke
     // RFC 8058 receivers POST `List-Unsubscribe=One-Click` as a form; the body itself carries nothing we need.
     app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 }, (_req, body, done) => done(null, body))
 
+    /**
+     * Exactly the recipient the link was made for. A link from before per-recipient links names only
+     * the message: it still works when the message had a single recipient, and never suppresses
+     * several people at once (one of them could otherwise unsubscribe the others).
+     */
     const unsubscribe = async (token: string) => {
       const target = deps.tokens.verify(token)
       const recipients = target && (await deps.recipients.recipientsOf(target.orgId, target.messageId))
-      if (!target || !recipients) throw new AppError('not_found', 'This unsubscribe link is not valid.')
-      for (const address of recipients) await deps.suppressions.add(target.orgId, address, 'unsubscribe', target.messageId)
+      const index = target?.recipient ?? (recipients?.length === 1 ? 0 : -1)
+      const address = recipients?.[index]
+      if (!target || !address) throw new AppError('not_found', 'This unsubscribe link is not valid.')
+      await deps.suppressions.add(target.orgId, address, 'unsubscribe', target.messageId)
     }
 
     // GET never changes state (link scanners follow links): it shows a button that POSTs.
