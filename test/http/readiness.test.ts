@@ -42,7 +42,7 @@ test('domain verification: every record published → verified; each record\'s r
   assert.equal(created.statusCode, 201, created.body)
   const d = created.json()
   const byPurpose = Object.fromEntries(d.records.map((r: any) => [r.purpose, r]))
-  assert.deepEqual(Object.keys(byPurpose).sort(), ['dkim', 'dmarc', 'spf'])
+  assert.deepEqual(Object.keys(byPurpose).sort(), ['dkim', 'dmarc', 'spf', 'verification'])
   const verify = async () => {
     const r = await h.http.inject({ method: 'POST', url: `/v1/domains/${d.id}/verify`, headers: bearer(org.liveKey) })
     assert.equal(r.statusCode, 200, r.body)
@@ -53,7 +53,8 @@ test('domain verification: every record published → verified; each record\'s r
   // Nothing published: each record fails, the domain stays pending.
   let v = await verify()
   assert.equal(v.status, 'pending')
-  assert.deepEqual(results(v), { dkim: false, spf: false, dmarc: false })
+  assert.deepEqual(results(v), { verification: false, dkim: false, spf: false, dmarc: false })
+  records[byPurpose.verification.name] = [byPurpose.verification.value]
 
   // DKIM right, SPF without our include, DMARC published: only SPF fails, still pending.
   records[byPurpose.dkim.name] = [byPurpose.dkim.value]
@@ -61,21 +62,27 @@ test('domain verification: every record published → verified; each record\'s r
   records[byPurpose.dmarc.name] = [byPurpose.dmarc.value]
   v = await verify()
   assert.equal(v.status, 'pending')
-  assert.deepEqual(results(v), { dkim: true, spf: false, dmarc: true })
+  assert.deepEqual(results(v), { verification: true, dkim: true, spf: false, dmarc: true })
   assert.deepEqual(v.last_check.find((c: any) => c.purpose === 'spf').found, ['v=spf1 include:_spf.elsewhere.example ~all'])
 
   // A DKIM record with another key fails even with everything else right.
   records[byPurpose.spf.name] = [byPurpose.spf.value]
   records[byPurpose.dkim.name] = ['v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAnotthekey']
   v = await verify()
-  assert.deepEqual(results(v), { dkim: false, spf: true, dmarc: true })
+  assert.deepEqual(results(v), { verification: true, dkim: false, spf: true, dmarc: true })
   assert.equal(v.status, 'pending')
 
   // All three published: verified, with the time.
   records[byPurpose.dkim.name] = [byPurpose.dkim.value]
   v = await verify()
-  assert.deepEqual(results(v), { dkim: true, spf: true, dmarc: true })
+  assert.deepEqual(results(v), { verification: true, dkim: true, spf: true, dmarc: true })
   assert.equal(v.status, 'verified')
   assert.ok(v.verified_at)
+
+  // The records go away: the next check says which one, and the domain is failing.
+  delete records[byPurpose.dkim.name]
+  v = await verify()
+  assert.deepEqual(results(v), { verification: true, dkim: false, spf: true, dmarc: true })
+  assert.equal(v.status, 'failing')
   assert.ok(resolver.asked.includes(byPurpose.dkim.name), 'the injected resolver was asked')
 })
