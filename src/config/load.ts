@@ -43,6 +43,7 @@ export interface Config {
   offload: { threads?: number; taskBudgetMs: number; maxQueue: number }
   http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number; shedEventLoopDelayMs: number }
   shutdownDeadlineMs: number
+  systemMail: { domain?: string; perRecipientPerHour: number }
 }
 
 type Raw = Partial<Record<VarName, string>>
@@ -190,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       keepAliveTimeoutMs: r.SEALPOST_KEEP_ALIVE_TIMEOUT_MS, shedEventLoopDelayMs: r.SEALPOST_SHED_EVENT_LOOP_DELAY_MS,
     },
     shutdownDeadlineMs: r.SEALPOST_SHUTDOWN_DEADLINE_MS,
+    systemMail: { domain: r.SEALPOST_SYSTEM_MAIL_DOMAIN?.toLowerCase(), perRecipientPerHour: r.SEALPOST_SYSTEM_MAIL_PER_HOUR },
   })
 }
 

@@ -24,7 +24,7 @@ const eventView = fieldFilter({ id: true, type: true, at: true, recipients: pii,
 const messageView = fieldFilter({
   id: true, status: true, environment: true, from: true, to: pii, cc: pii, bcc: pii, reply_to: pii, subject: true,
   tags: true, metadata: true, recipient_count: true, delivered_count: true, failed_count: true,
-  created_at: true, send_at: true, updated_at: true, events: { nested: eventView },
+  created_at: true, send_at: true, updated_at: true, events: { nested: eventView }, system: true,
 })
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
@@ -43,6 +43,8 @@ export function createMessageReads(deps: { db: Db; cipher: FieldCipher }) {
       tags: JSON.parse(m.tags) as string[], recipient_count: m.recipient_count,
       delivered_count: m.delivered_count, failed_count: m.failed_count,
       created_at: iso(m.created_at), send_at: iso(m.send_at), updated_at: iso(m.updated_at),
+      // Sealpost's own mail (system-mail/sender.ts): no API key can carry this credential id.
+      system: m.credential_id === 'system-mail',
     }
   }
 
