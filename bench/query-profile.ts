@@ -59,8 +59,12 @@ try {
   const config = loadConfig({ ...benchEnv(dataDir), SEALPOST_LOG_LEVEL: 'silent', ...(schema ? { DATABASE_URL: PG_URL, REDIS_URL } : {}), ...smtpEnv, ...overrides })
   const db = new Kysely<Database>({ dialect: schema ? postgresDialect(PG_URL, { schema }) : sqliteDialect(join(dataDir, 'sealpost.sqlite')), log })
   await migrateToLatest(db, schema ?? undefined)
-  const app = await buildApp({ config, storage: { db, dialect: schema ? 'postgres' : 'sqlite', close: () => db.destroy() }, pepper: randomBytes(32).toString('hex') })
-  const { liveKey } = await bootstrap(app.bootstrapDeps, { orgName: 'Bench', domain: DOMAIN, ownerEmail: `owner@${DOMAIN}` })
+  // Live mail needs a verified domain: an in-process DNS zone carries the bootstrap domain's records.
+  const zone = new Map<string, string[][]>()
+  const app = await buildApp({ config, storage: { db, dialect: schema ? 'postgres' : 'sqlite', close: () => db.destroy() }, pepper: randomBytes(32).toString('hex'), dnsResolver: { resolveTxt: async (q) => zone.get(q) ?? [] } })
+  const { liveKey, orgId, domain } = await bootstrap(app.bootstrapDeps, { orgName: 'Bench', domain: DOMAIN, ownerEmail: `owner@${DOMAIN}` })
+  for (const r of domain.records as { name: string; value: string }[]) zone.set(r.name, [...(zone.get(r.name) ?? []), [r.value]])
+  await app.domains.verify({ orgId, actor: { type: 'user', id: 'bench' }, scopes: ['domains:manage'], environment: 'live', credentialId: 'bench' }, domain.id)
   const send = () => app.http.inject({ method: 'POST', url: '/v1/messages', headers: { 'content-type': 'application/json', authorization: `Bearer ${liveKey}` }, payload: messageJson(FROM) })
   let work: () => Promise<void>
   if (sink) {

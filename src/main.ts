@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     log.warn(`${credentialsFile} still holds the initial secrets: once they are stored safely, delete it`)
   }
 
-  const stops: (() => Promise<void>)[] = []
+  const stops: [string, () => Promise<void>][] = []
   if (role === 'api' || role === 'all') {
     const address = await app.http.listen({ host: rt.config.host, port: rt.config.port })
     log.info(`Sealpost API listening on ${address}`)
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
         onReload: () => log.info('TLS certificate reloaded'),
         onError: (err) => log.error({ err }, 'TLS certificate reload failed; still serving the previous one'),
       })
-      stops.push(async () => stopWatching())
+      stops.push(['the TLS certificate watcher', async () => stopWatching()])
     }
   }
   // Prometheus on its own port when SEALPOST_METRICS_PORT is set (every role has metrics worth scraping).
@@ -58,20 +58,35 @@ async function main(): Promise<void> {
   if (metricsListener) log.info(`metrics on http://${rt.config.metrics.host}:${rt.config.metrics.port}/metrics`)
   if (role === 'worker' || role === 'all') {
     const workers = await app.startWorkers()
-    stops.push(() => workers.stop())
+    stops.push(['delivery workers', () => workers.stop()])
     log.info('delivery workers started')
   }
 
+  // Drain in order, but never past the deadline: a close() that hangs (a client holding a
+  // request open, a stuck flush) must not keep an orchestrator's SIGKILL as the only way out.
   let closing = false
   const shutdown = async (signal: string) => {
     if (closing) return
     closing = true
-    log.info(`${signal}: draining`)
-    const force = setTimeout(() => process.exit(1), 30_000)
+    const deadlineMs = rt.config.shutdownDeadlineMs
+    let step = 'starting'
+    log.info(`${signal}: draining (deadline ${deadlineMs} ms)`)
+    const force = setTimeout(() => {
+      log.error({ step, offloadInFlight: app.offload.stats().inFlight }, `shutdown deadline of ${deadlineMs} ms passed while ${step}; exiting without finishing it`)
+      process.exit(1)
+    }, deadlineMs)
     force.unref()
-    for (const stop of stops) await stop()
-    await app.close()
-    await rt.storage.close()
+    try {
+      for (const [name, stop] of stops) { step = `stopping ${name}`; await stop() }
+      step = 'closing the app (HTTP connections, audit flush, key provider)'
+      await app.close()
+      step = 'closing storage'
+      await rt.storage.close()
+    } catch (err) {
+      log.error({ err, step }, 'shutdown failed')
+      process.exit(1)
+    }
+    log.info('drained; exiting')
     process.exit(0)
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))

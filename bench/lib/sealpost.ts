@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { REPO_ROOT, startNode, freePort, waitForHttp, type NodeProcess } from './processes.ts'
 import { Unavailable } from './unavailable.ts'
+import { startDnsServer } from '../../test/helpers/dns-server.ts'
 
 export const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -71,10 +72,33 @@ export async function install(dataDir: string, backend: Backend, extraEnv: Recor
     const liveKey = credentials ? /sp_live_[A-Za-z0-9_]+/.exec(readFileSync(credentials, 'utf8'))?.[0] : undefined
     const orgId = /\borg_[0-9a-z]{26}\b/.exec(init.output())?.[0]
     if (code !== 0 || !liveKey || !orgId) throw new Error(`init failed (${code}):\n${init.output().replace(/sp_(live|test)_\w+/g, 'sp_$1_[redacted]')}`)
-    return { env, orgId, liveKey, dispose }
+    const inst = { env, orgId, liveKey, dispose }
+    await verifyDomain(inst)
+    return inst
   } catch (e) {
     await dispose()
     throw e
+  }
+}
+
+/**
+ * Live mail needs a verified domain: the domain init created is pending. A loopback DNS server
+ * (SEALPOST_DNS_SERVERS) publishes its records while a short-lived API process verifies it, as an
+ * owner would; the verified state is stored, so the measured processes need no DNS.
+ */
+async function verifyDomain(inst: Installation): Promise<void> {
+  const dns = await startDnsServer()
+  const api = await startSealpost({ ...inst, env: { ...inst.env, SEALPOST_DNS_SERVERS: dns.address } }, 'api')
+  try {
+    const auth = { authorization: `Bearer ${inst.liveKey}` }
+    const list = await (await fetch(`${api.baseUrl}/v1/domains`, { headers: auth })).json() as { data: { id: string; name: string; records: { name: string; value: string }[] }[] }
+    const domain = list.data.find((d) => d.name === DOMAIN)!
+    dns.publish(domain.records)
+    const verified = await (await fetch(`${api.baseUrl}/v1/domains/${domain.id}/verify`, { method: 'POST', headers: auth })).json() as { status: string }
+    if (verified.status !== 'verified') throw new Error(`could not verify ${DOMAIN}: ${JSON.stringify(verified)}`)
+  } finally {
+    await api.proc.stop()
+    await dns.close()
   }
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { hostname } from 'node:os'
+import { isIP } from 'node:net'
 import { variables, type VarName, type VarSpec } from './variables.ts'
 
 export class ConfigError extends Error {
@@ -26,20 +27,33 @@ export interface Config {
   bodyLimit: number
   smtp: { url?: string; caFile?: string; mxPort: number; heloName?: string }
   spfInclude: string
+  /** Resolvers for domain checks (empty: the system's). */
+  dnsServers: string[]
   crypto: {
     provider: 'local' | 'pkcs11'
     masterKey?: string
     pkcs11: { library?: string; tokenLabel?: string; pin?: string; keyLabel: string }
   }
   tls: { certFile?: string; keyFile?: string; minVersion: 'TLSv1.2' | 'TLSv1.3'; insecureBehindProxy: boolean; hstsMaxAge: number }
-  limits: { windowSec: number; perKey: number; perOrg: number; perIp: number; authFailuresPerIp: number; quotaOrg: string; quotaKey: string; quotaPlans: string }
+  limits: { windowSec: number; perKey: number; perOrg: number; perIp: number; authFailuresPerIp: number; quotaOrg: string; quotaKey: string; quotaPlans: string; quotaOrgRecipients: string; quotaKeyRecipients: string }
   delivery: { maxAttempts: number; concurrency: number; backoffBaseMs: number; backoffMaxMs: number; leaseMs: number; pollMs: number; domainConcurrency: number; domainRatePerMinute: number; signingThreads?: number }
   audit: { flushMs: number; flushEvents: number; syslogUrl?: string; syslogCaFile?: string }
   metrics: { token?: string; port?: number; host: string }
   webhooks: { allowPrivate: boolean }
+  offload: { threads?: number; taskBudgetMs: number; maxQueue: number }
+  http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number; shedEventLoopDelayMs: number }
+  shutdownDeadlineMs: number
+  systemMail: { domain?: string; perRecipientPerHour: number }
 }
 
 type Raw = Partial<Record<VarName, string>>
+
+/** What node:dns setServers accepts: an IP address, optionally with a port (IPv6 in brackets then). */
+function isDnsServer(s: string): boolean {
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(s) ?? /^([^:]+):(\d{1,5})$/.exec(s)
+  const [host, port] = m ? [m[1], Number(m[2])] : [s, 53]
+  return isIP(host) !== 0 && port >= 1 && port <= 65535
+}
 
 function parseOne(name: string, spec: VarSpec, raw: string, problems: string[]): unknown {
   switch (spec.kind) {
@@ -120,6 +134,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (Boolean(r.SEALPOST_TLS_CERT_FILE) !== Boolean(r.SEALPOST_TLS_KEY_FILE)) {
     problems.push('SEALPOST_TLS_CERT_FILE: set together with SEALPOST_TLS_KEY_FILE')
   }
+  for (const server of r.SEALPOST_DNS_SERVERS as string[]) {
+    if (!isDnsServer(server)) problems.push(`SEALPOST_DNS_SERVERS: "${server}" is not ip, ip:port or [ipv6]:port`)
+  }
+  if (r.SEALPOST_HEADERS_TIMEOUT_MS > r.SEALPOST_REQUEST_TIMEOUT_MS) {
+    problems.push('SEALPOST_HEADERS_TIMEOUT_MS: must be <= SEALPOST_REQUEST_TIMEOUT_MS')
+  }
   if (problems.length) throw new ConfigError(problems)
 
   return deepFreeze({
@@ -135,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustedProxies: r.SEALPOST_TRUSTED_PROXIES,
     bodyLimit: r.SEALPOST_BODY_LIMIT,
     spfInclude: r.SEALPOST_SPF_INCLUDE ?? `_spf.${r.SMTP_HELO_NAME ?? hostname()}`,
+    dnsServers: r.SEALPOST_DNS_SERVERS,
     smtp: { url: r.SMTP_URL, caFile: r.SMTP_CA_FILE, mxPort: r.SMTP_MX_PORT, heloName: r.SMTP_HELO_NAME },
     crypto: {
       provider: r.SEALPOST_KEY_PROVIDER, masterKey: r.SEALPOST_MASTER_KEY,
@@ -149,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       windowSec: r.SEALPOST_RATE_LIMIT_WINDOW_SEC, perKey: r.SEALPOST_RATE_LIMIT_PER_KEY, perOrg: r.SEALPOST_RATE_LIMIT_PER_ORG,
       perIp: r.SEALPOST_RATE_LIMIT_PER_IP, authFailuresPerIp: r.SEALPOST_AUTH_FAILURES_PER_IP,
       quotaOrg: r.SEALPOST_QUOTA_ORG, quotaKey: r.SEALPOST_QUOTA_KEY, quotaPlans: r.SEALPOST_QUOTA_PLANS,
+      quotaOrgRecipients: r.SEALPOST_QUOTA_ORG_RECIPIENTS ?? '', quotaKeyRecipients: r.SEALPOST_QUOTA_KEY_RECIPIENTS ?? '',
     },
     delivery: {
       maxAttempts: r.DELIVERY_MAX_ATTEMPTS, concurrency: r.DELIVERY_CONCURRENCY,
@@ -163,6 +185,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     metrics: { token: r.SEALPOST_METRICS_TOKEN, port: r.SEALPOST_METRICS_PORT, host: r.SEALPOST_METRICS_HOST },
     webhooks: { allowPrivate: r.SEALPOST_WEBHOOK_ALLOW_PRIVATE },
+    offload: { threads: r.SEALPOST_OFFLOAD_THREADS, taskBudgetMs: r.SEALPOST_OFFLOAD_TASK_BUDGET_MS, maxQueue: r.SEALPOST_OFFLOAD_MAX_QUEUE },
+    http: {
+      requestTimeoutMs: r.SEALPOST_REQUEST_TIMEOUT_MS, headersTimeoutMs: r.SEALPOST_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: r.SEALPOST_KEEP_ALIVE_TIMEOUT_MS, shedEventLoopDelayMs: r.SEALPOST_SHED_EVENT_LOOP_DELAY_MS,
+    },
+    shutdownDeadlineMs: r.SEALPOST_SHUTDOWN_DEADLINE_MS,
+    systemMail: { domain: r.SEALPOST_SYSTEM_MAIL_DOMAIN?.toLowerCase(), perRecipientPerHour: r.SEALPOST_SYSTEM_MAIL_PER_HOUR },
   })
 }
 

@@ -18,9 +18,11 @@ export const errorStatus = {
   key_suspended: 403,
   ip_blocked: 403,
   step_up_required: 403,
+  environment_denied: 403,
   password_change_required: 403,
   csrf_failed: 403,
   domain_not_allowed: 403,
+  domain_not_verified: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -29,10 +31,14 @@ export const errorStatus = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   unprocessable: 422,
+  content_too_complex: 422,
+  request_timeout: 408,
+  headers_too_large: 431,
   quota_exceeded: 429,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
+  server_busy: 503,
 } as const
 
 export type ErrorCode = keyof typeof errorStatus

@@ -28,9 +28,19 @@ function rsaKey(pem: string): KeyObject {
   })
 }
 
+/**
+ * The header fields the signature covers: the signers' default list (RFC 6376 5.4.1), plus
+ * List-Unsubscribe-Post, which RFC 8058 section 4 requires under the signature with
+ * List-Unsubscribe (receivers ignore a one-click header a signature does not cover).
+ */
+export const SIGNED_HEADERS = 'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:' +
+  'Content-Transfer-Encoding:Content-ID:Content-Description:Resent-Date:Resent-From:Resent-Sender:Resent-To:' +
+  'Resent-Cc:Resent-Message-ID:In-Reply-To:References:List-Id:List-Help:List-Unsubscribe:List-Unsubscribe-Post:' +
+  'List-Subscribe:List-Post:List-Owner:List-Archive'
+
 /** rsa-sha256 (relaxed/relaxed) with nodemailer's signer, which takes a parsed KeyObject. */
 async function signRsa(raw: Buffer, dkim: OutboundMessage['dkim']): Promise<Buffer> {
-  const signer = new DKIM({ domainName: dkim.domainName, keySelector: dkim.keySelector, privateKey: rsaKey(dkim.privateKey) })
+  const signer = new DKIM({ domainName: dkim.domainName, keySelector: dkim.keySelector, privateKey: rsaKey(dkim.privateKey), headerFieldNames: SIGNED_HEADERS })
   const signed = await buffer(signer.sign(raw))
   // nodemailer leaves the message unsigned if signing fails: check instead of trusting it.
   if (!signed.subarray(0, 32).toString('latin1').startsWith('DKIM-Signature:')) {
@@ -46,6 +56,7 @@ async function signEd25519(raw: Buffer, dkim: OutboundMessage['dkim'], at: numbe
     algorithm: 'ed25519-sha256',
     signTime: new Date(at),
     strict: true,
+    headerList: SIGNED_HEADERS,
     signatureData: [{ signingDomain: dkim.domainName, selector: dkim.keySelector, privateKey: dkim.privateKey }],
     // mailauth's .d.ts wants top-level signingDomain/selector/privateKey, which its code ignores.
   } as unknown as Parameters<typeof dkimSign>[1])

@@ -42,6 +42,13 @@ export interface OutboundMessage {
   /** RFC 5322 Message-ID, stable across retries so receivers can de-duplicate. */
   messageIdHeader: string
   dkim: { domainName: string; keySelector: string; privateKey: string; algorithm: 'rsa' | 'ed25519' }
+  /** The sending domain is verified now: live mail is never signed with an unproven domain (send time checked it too). */
+  senderVerified: boolean
+  /**
+   * Headers that differ per recipient (the one-click List-Unsubscribe link), indexed like
+   * allRecipients (to, cc, bcc). When present, every recipient gets a copy of its own, signed on its own.
+   */
+  perRecipient?: { headers: Record<string, string> }[]
 }
 
 export type DeliveryOutcome =

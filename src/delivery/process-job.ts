@@ -5,9 +5,9 @@ import { LeaseLostError, type ClaimedJob, type DeliveryJobQueue } from '../queue
 import { ALL_DOMAINS } from '../queue/table.ts'
 import { domainOf } from '../queue/domains.ts'
 import type { DeliveryOutcome, MessageSource, OutboundMessage } from './contract.ts'
-import type { SendReport } from './classify.ts'
+import type { RecipientResult, SendReport } from './classify.ts'
 import { outcomesOf } from './outcomes.ts'
-import { bareAddress, envelopeAddresses, pendingRecipients, type JobRecipient } from './recipients.ts'
+import { bareAddress, distinctRecipients, envelopeAddresses, pendingRecipients, type JobRecipient } from './recipients.ts'
 import type { MessageSigner } from './signer.ts'
 import type { DeliveryTransport } from './smtp-transport.ts'
 import type { DomainThrottle } from './throttle.ts'
@@ -28,10 +28,12 @@ export interface JobProcessorDeps {
  * One claimed job, start to end:
  * 1. attempts exhausted by expired leases → failed
  * 2. load (decrypt) the message; gone → job dropped
+ *    live mail whose sending domain is not verified (any more) → failed, never signed
  * 3. whole-message job while delivering to MX → split per domain
  * 4. test environment → sandboxed, no SMTP at all
  * 5. local throttle → handed back, attempt not counted
- * 6. compose + DKIM sign, send, classify per recipient
+ * 6. compose + DKIM sign, send, classify per recipient (one signed copy per recipient when
+ *    the message carries per-recipient headers: its own one-click unsubscribe link)
  * 7. one transaction: the outcomes and the job's next state (done / retry / failed)
  */
 export function createJobProcessor(deps: JobProcessorDeps) {
@@ -56,8 +58,7 @@ export function createJobProcessor(deps: JobProcessorDeps) {
 
   const addressesOf = (rs: JobRecipient[]) => rs.map((r) => r.address)
 
-  async function send(job: ClaimedJob, msg: OutboundMessage, pending: JobRecipient[]): Promise<SendReport> {
-    const to = envelopeAddresses(pending)
+  async function sendCopy(job: ClaimedJob, msg: OutboundMessage, to: string[], signal: AbortSignal): Promise<SendReport> {
     let raw: Buffer
     try {
       raw = await deps.signer.sign(msg, now())
@@ -67,10 +68,27 @@ export function createJobProcessor(deps: JobProcessorDeps) {
       logger.error({ err, jobId: job.id }, 'DKIM signing failed')
       return { results: to.map((address) => ({ address, status: 'deferred', detail })), throttle: null }
     }
-    return deps.transport.send({
-      domain: job.domain, from: bareAddress(msg.from), to, raw,
-      signal: AbortSignal.timeout(Math.max(1000, Math.floor(deps.config.leaseMs / 2))),
-    })
+    return deps.transport.send({ domain: job.domain, from: bareAddress(msg.from), to, raw, signal })
+  }
+
+  async function send(job: ClaimedJob, msg: OutboundMessage, pending: JobRecipient[]): Promise<SendReport> {
+    // One deadline for the whole attempt, however many copies it sends.
+    const signal = AbortSignal.timeout(Math.max(1000, Math.floor(deps.config.leaseMs / 2)))
+    const { perRecipient, ...common } = msg
+    if (!perRecipient) return sendCopy(job, common, envelopeAddresses(pending), signal)
+    const results: RecipientResult[] = []
+    let throttle: string | null = null
+    for (const r of distinctRecipients(pending)) {
+      if (throttle || signal.aborted) {
+        results.push({ address: r.address, status: 'deferred', detail: throttle ? `not attempted: the destination asked us to slow down (${throttle})` : 'not attempted: the attempt ran out of time' })
+        continue
+      }
+      const copy = { ...common, headers: { ...common.headers, ...perRecipient[r.index]?.headers } }
+      const report = await sendCopy(job, copy, [r.address], signal)
+      results.push(...report.results)
+      throttle = report.throttle
+    }
+    return { results, throttle }
   }
 
   return async function processJob(job: ClaimedJob): Promise<void> {
@@ -90,6 +108,11 @@ export function createJobProcessor(deps: JobProcessorDeps) {
       return settle(job, [], (trx) => queue.complete(trx, job))
     }
     const pending = pendingRecipients(msg, job)
+    if (msg.environment === 'live' && !msg.senderVerified && pending.length) {
+      const reason = `the sending domain ${msg.dkim.domainName} is not verified: live mail is never signed with an unproven domain`
+      logger.warn({ jobId: job.id, messageId: job.messageId, domain: msg.dkim.domainName }, 'sending domain not verified; live message failed unsigned and unsent')
+      return settle(job, [{ kind: 'failed', recipients: addressesOf(pending), reason, bounce: null }], (trx) => queue.fail(trx, job, reason))
+    }
 
     // 3.
     if (job.domain === ALL_DOMAINS && deps.transport.mode === 'mx' && msg.environment !== 'test') {

@@ -29,9 +29,14 @@ export function pendingRecipients(msg: Pick<OutboundMessage, 'to' | 'cc' | 'bcc'
     .filter((r) => !settled.has(r.index) && (job.domain === ALL_DOMAINS || domainOf(r.address) === job.domain))
 }
 
+/** Each address once (its first occurrence), whatever its case or how often it appears. */
+export function distinctRecipients(recipients: JobRecipient[]): JobRecipient[] {
+  const seen = new Map<string, JobRecipient>()
+  for (const r of recipients) if (!seen.has(r.address.toLowerCase())) seen.set(r.address.toLowerCase(), r)
+  return [...seen.values()]
+}
+
 /** RCPT TO list: each address once, whatever its case or how often it appears. */
 export function envelopeAddresses(recipients: JobRecipient[]): string[] {
-  const seen = new Map<string, string>()
-  for (const r of recipients) if (!seen.has(r.address.toLowerCase())) seen.set(r.address.toLowerCase(), r.address)
-  return [...seen.values()]
+  return distinctRecipients(recipients).map((r) => r.address)
 }

@@ -5,6 +5,13 @@ import type { DnsRecord } from './dns-records.ts'
 export interface TxtResolver { resolveTxt(name: string): Promise<string[][]> }
 export const systemResolver: TxtResolver = { resolveTxt: (n) => dns.resolveTxt(n) }
 
+/** Lookups through chosen resolvers (SEALPOST_DNS_SERVERS), e.g. a public one rather than a split-horizon internal view. */
+export function resolverFor(servers: readonly string[]): TxtResolver {
+  const resolver = new dns.Resolver({ timeout: 5000, tries: 2 })
+  resolver.setServers([...servers])
+  return { resolveTxt: (n) => resolver.resolveTxt(n) }
+}
+
 export interface RecordCheck { purpose: DnsRecord['purpose']; name: string; ok: boolean; found: string[] }
 
 const norm = (s: string) => s.replace(/\s+/g, '').toLowerCase()
@@ -22,7 +29,10 @@ export async function checkRecords(resolver: TxtResolver, expected: DnsRecord[])
   return Promise.all(expected.map(async (rec) => {
     const found = await txt(resolver, rec.name)
     let ok: boolean
-    if (rec.purpose === 'dkim') {
+    if (rec.purpose === 'verification') {
+      // Exact token: another organization's token at the same name proves nothing for this one.
+      ok = found.some((f) => f.trim() === rec.value)
+    } else if (rec.purpose === 'dkim') {
       const p = /p=([^;]+)/.exec(rec.value)![1]
       ok = found.some((f) => norm(f).includes(`p=${norm(p)}`))
     } else if (rec.purpose === 'spf') {

@@ -10,8 +10,8 @@ import type { Db } from '../storage/db.ts'
 import { generateDkimKey, type DkimAlgorithm } from './dkim-keys.ts'
 import { dnsRecordsFor } from './dns-records.ts'
 import { checkRecords, type TxtResolver } from './dns-check.ts'
-import { insertDomain, findDomain, findDomainByName, listDomains, updateDomain, deleteDomain } from './store.ts'
-import type { DomainRow } from './table.ts'
+import { insertDomain, findDomain, findDomainByName, listDomains, updateDomain, deleteDomain, findVerifiedClaimsByOthers } from './store.ts'
+import type { DomainRow, DomainStatus } from './table.ts'
 
 export interface DomainDeps {
   db: Db
@@ -60,6 +60,9 @@ export function createDomainService(deps: DomainDeps) {
       id, org_id: principal.orgId, name, status: 'pending', dkim_selector: selector, dkim_algorithm: algorithm,
       dkim_private_key: await deps.cipher.encrypt(dkimCtx(principal.orgId, id), privateKeyPem),
       dkim_public_key: publicKeyB64, last_check: null, checked_at: null, verified_at: null, created_at: now,
+      // Per organization and domain: another organization holding the same name (verified or not)
+      // has another token, so its records never prove this claim.
+      verification_token: randomBytes(16).toString('hex'),
     }
     await insertDomain(deps.db, row)
     deps.audit.record({ orgId: principal.orgId, actor: principal.actor, action: 'domain.created', target: { type: 'domain', id } })
@@ -76,19 +79,44 @@ export function createDomainService(deps: DomainDeps) {
     return (await listDomains(deps.db, principal.orgId)).map(view)
   }
 
+  /** Checks a domain's records against DNS and stores the result (verified → failing when records went away). */
+  async function check(d: DomainRow) {
+    const checks = await checkRecords(deps.resolver, dnsRecordsFor(d, deps.spfInclude))
+    const now = deps.clock.now().getTime()
+    const ok = checks.every((c) => c.ok)
+    const status: DomainStatus = ok ? 'verified' : d.status === 'pending' ? 'pending' : 'failing'
+    const set = {
+      last_check: JSON.stringify(checks), checked_at: now, status,
+      verified_at: ok ? (d.status === 'verified' && d.verified_at ? d.verified_at : now) : d.verified_at,
+    }
+    await updateDomain(deps.db, d.org_id, d.id, set)
+    return { ...d, ...set }
+  }
+
+  /**
+   * Proven domains: a domain is verified only when this organization's own ownership token, its DKIM
+   * key, SPF and DMARC are all published. Every claim needs its own proof, so a name (or a subdomain
+   * of a name) another organization verified can be added, but stays pending until its DNS says so.
+   * The DNS owner wins: when a claim is proven, the other organizations' verified claims on the same
+   * name and its subdomains are checked again, and those whose records are gone become failing
+   * (they sign no live mail until proven again).
+   */
   async function verify(principal: Principal, id: string) {
     const d = await findDomain(deps.db, principal.orgId, id)
     if (!d) throw notFound('Domain')
-    const checks = await checkRecords(deps.resolver, dnsRecordsFor(d, deps.spfInclude))
-    const now = deps.clock.now().getTime()
-    const verified = checks.every((c) => c.ok)
-    const set = {
-      last_check: JSON.stringify(checks), checked_at: now,
-      status: verified ? 'verified' as const : d.status,
-      verified_at: verified ? (d.verified_at ?? now) : d.verified_at,
+    const checked = await check(d)
+    if (checked.status !== d.status) {
+      deps.audit.record({ orgId: principal.orgId, actor: principal.actor, action: `domain.${checked.status}`, target: { type: 'domain', id } })
     }
-    await updateDomain(deps.db, principal.orgId, id, set)
-    return view({ ...d, ...set })
+    if (checked.status === 'verified') {
+      for (const other of await findVerifiedClaimsByOthers(deps.db, principal.orgId, d.name)) {
+        const rechecked = await check(other)
+        if (rechecked.status === 'failing') {
+          deps.audit.record({ orgId: other.org_id, actor: { type: 'system', id: 'domain-verification' }, action: 'domain.failing', target: { type: 'domain', id: other.id }, details: { reason: 'records no longer published after another organization proved ownership' } })
+        }
+      }
+    }
+    return view(checked)
   }
 
   async function remove(principal: Principal, id: string) {
@@ -100,13 +128,17 @@ export function createDomainService(deps: DomainDeps) {
   async function signingKeyFor(orgId: string, domainName: string) {
     const d = await findDomainByName(deps.db, orgId, domainName)
     if (!d) return null
-    return { id: d.id, domainName: d.name, keySelector: d.dkim_selector, algorithm: d.dkim_algorithm, privateKey: await deps.cipher.decryptText(dkimCtx(orgId, d.id), d.dkim_private_key) }
+    return {
+      id: d.id, domainName: d.name, keySelector: d.dkim_selector, algorithm: d.dkim_algorithm,
+      privateKey: await deps.cipher.decryptText(dkimCtx(orgId, d.id), d.dkim_private_key),
+      verified: d.status === 'verified',
+    }
   }
 
-  /** The send path's check that `from` is on one of the org's domains (no key decryption on the hot path). */
+  /** The send path's check that `from` is on one of the org's domains, and whether it is proven (no key decryption on the hot path). */
   async function findSenderDomain(orgId: string, domainName: string) {
     const d = await findDomainByName(deps.db, orgId, domainName)
-    return d ? { id: d.id } : null
+    return d ? { id: d.id, status: d.status } : null
   }
 
   return { create, get, list, verify, remove, signingKeyFor, findSenderDomain }

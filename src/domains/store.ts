@@ -26,3 +26,15 @@ export async function deleteDomain(db: DbOrTrx, orgId: string, id: string): Prom
   const r = await db.deleteFrom('domains').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst()
   return Number(r.numDeletedRows) > 0
 }
+
+/**
+ * The one cross-organization query: other organizations' verified claims on `name` or a subdomain
+ * of it, re-checked when this organization proves the name (the DNS owner wins). `name` is a
+ * normalized domain name ([a-z0-9.-] only), so it carries no LIKE wildcard.
+ */
+export function findVerifiedClaimsByOthers(db: DbOrTrx, orgId: string, name: string) {
+  return db.selectFrom('domains').selectAll()
+    .where('org_id', '!=', orgId).where('status', '=', 'verified')
+    .where((eb) => eb.or([eb('name', '=', name), eb('name', 'like', `%.${name}`)]))
+    .orderBy('id', 'asc').limit(100).execute()
+}

@@ -4,8 +4,9 @@ import type { Db } from '../storage/db.ts'
 
 export function healthRoutes(deps: { db: Db }): FastifyPluginAsync {
   return async (app) => {
-    app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }))
-    app.get('/readyz', { config: { public: true } }, async (_req, reply) => {
+    // shedExempt: an orchestrator must see a busy process as alive and ready, not restart it.
+    app.get('/healthz', { config: { public: true, shedExempt: true } }, async () => ({ status: 'ok' }))
+    app.get('/readyz', { config: { public: true, shedExempt: true } }, async (_req, reply) => {
       try {
         await sql`select 1`.execute(deps.db)
         return { status: 'ready' }

@@ -5,6 +5,9 @@ import { installErrorHandler } from './error-handler.ts'
 import { installPipeline, type PipelineSteps } from './pipeline.ts'
 import { loggerOptions } from './logger.ts'
 import { installJsonBodyParser } from '../validation/json-body.ts'
+import { installLoadShedding, type LoadSheddingOptions } from './load-shedding.ts'
+import { clientErrorHandler } from './client-errors.ts'
+import { installOffloadedJsonParser, type JsonOffload } from './json-offload.ts'
 import './types.ts'
 
 export interface HttpOptions {
@@ -18,6 +21,12 @@ export interface HttpOptions {
   routes: FastifyPluginAsync[]
   /** Installed before the pipeline, so its headers are on every response, a refused (401/403/429) one included. */
   securityHeaders?: (app: FastifyInstance) => Promise<void>
+  /** Socket timeouts: a slow client (headers or body trickled) is cut with 408 (defaults: 30 s / 10 s / 72 s). */
+  timeouts?: { requestMs: number; headersMs: number; keepAliveMs: number }
+  /** 503 server_busy while the event loop is saturated (absent: off). */
+  loadShedding?: LoadSheddingOptions
+  /** Parse large JSON bodies off the event loop (absent: every body on the loop). */
+  jsonOffload?: JsonOffload
   /** Plugins that need the raw app before routes (helmet, oauth mount...). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[]
 }
@@ -25,6 +34,7 @@ export interface HttpOptions {
 export type App = FastifyInstance
 
 export async function buildHttp(opts: HttpOptions): Promise<App> {
+  const t = opts.timeouts ?? { requestMs: 30_000, headersMs: 10_000, keepAliveMs: 72_000 }
   const app = Fastify({
     logger: loggerOptions(opts.logLevel, opts.logStream),
     bodyLimit: opts.bodyLimit,
@@ -39,13 +49,26 @@ export async function buildHttp(opts: HttpOptions): Promise<App> {
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     return503OnClosing: true,
+    // Whole request (headers + body) within requestMs; Node checks every connectionsCheckingInterval.
+    requestTimeout: t.requestMs,
+    keepAliveTimeout: t.keepAliveMs,
+    // Socket inactivity (e.g. a client that stops reading a response): longer than any legitimate pause.
+    connectionTimeout: Math.max(2 * t.requestMs, t.keepAliveMs + 1000),
+    clientErrorHandler,
     ...(opts.https ? { https: { ...opts.https, allowHTTP1: true } as any } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  const server = app.server as unknown as { headersTimeout: number; connectionsCheckingInterval: number }
+  server.headersTimeout = t.headersMs
+  // Node's default (30 s) would let a slow client keep its socket up to 30 s past the timeout.
+  server.connectionsCheckingInterval = Math.max(250, Math.min(1000, Math.floor(t.headersMs / 4)))
   app.addHook('onSend', async (req, reply) => { reply.header('x-request-id', req.id) })
   installErrorHandler(app)
   if (opts.securityHeaders) await opts.securityHeaders(app)
+  // Before authentication and body parsing: shedding must cost nothing.
+  if (opts.loadShedding) installLoadShedding(app, opts.loadShedding)
   installJsonBodyParser(app)
+  if (opts.jsonOffload) installOffloadedJsonParser(app, opts.jsonOffload)
   installPipeline(app, opts.steps)
   for (const p of opts.plugins ?? []) await p(app)
   for (const r of opts.routes) await app.register(r)

@@ -15,7 +15,8 @@ const ListQuery = Type.Object({ include_released: Type.Optional(Type.Boolean()) 
 
 export function legalHoldRoutes(holds: LegalHoldService): FastifyPluginAsync {
   return async (app) => {
-    const admin = { scopes: ['org:admin'] }
+    // Organization administration: live credentials only, and a fresh second factor for session users.
+    const admin = { scopes: ['org:admin'], environment: 'live-only' as const, stepUp: true }
     const meta = (req: any) => ({ ip: req.clientIp, requestId: String(req.id) })
     app.post('/v1/legal-holds', { config: admin, schema: { body: CreateHoldBody } }, async (req, reply) =>
       reply.code(201).send(await holds.create(req.principal!, req.body as CreateHoldInput, meta(req))))

@@ -7,6 +7,7 @@ import type { ExpressionBuilder } from 'kysely'
 import type { Db, DbOrTrx } from '../storage/db.ts'
 import type { Database } from '../storage/schema.ts'
 import { MAX_SCHEDULE_MS } from './draft.ts'
+import { canSee } from '../access/sandbox.ts'
 import { findMessage, insertEvents } from './store.ts'
 
 export interface ScheduleDeps { db: Db; clock: Clock; audit: AuditRecorder }
@@ -24,8 +25,8 @@ const notScheduled = () => new AppError('conflict', 'The message is no longer sc
 export function createScheduleService(deps: ScheduleDeps) {
   async function load(principal: Principal, id: string) {
     const m = await findMessage(deps.db, principal.orgId, id)
-    // A test key does not see live traffic and vice versa: same answer as a missing message.
-    if (!m || m.environment !== principal.environment) throw notFound('Message')
+    // A test credential does not see live traffic (access/sandbox.ts): same answer as a missing message.
+    if (!m || !canSee(principal, m.environment)) throw notFound('Message')
     if (m.status !== 'scheduled') throw notScheduled()
     return m
   }

@@ -8,7 +8,7 @@ import type { MessageRow, MessageStatus } from './table.ts'
 
 /** How delivery gets the DKIM key of the message's sending domain (domains/ implements it). */
 export interface SigningKeys {
-  signingKeyFor(orgId: string, domainName: string): Promise<OutboundMessage['dkim'] | null>
+  signingKeyFor(orgId: string, domainName: string): Promise<(OutboundMessage['dkim'] & { verified: boolean }) | null>
 }
 
 /** Where delivery outcomes feed the suppression list (suppressions/ implements it). */
@@ -20,7 +20,7 @@ export interface BounceSink {
 /** Where outcomes become customer webhook events (webhooks/ implements it). */
 export interface OutcomeEvents {
   /** Looks up subscribers and encrypts now; the returned function only inserts (inside the worker's transaction). */
-  prepare(orgId: string, events: { id: string; type: `message.${'delivered' | 'deferred' | 'failed' | 'bounced' | 'sandboxed'}`; at: number; data: Record<string, unknown> }[]): Promise<(db: DbOrTrx) => Promise<void>>
+  prepare(orgId: string, events: { id: string; type: `message.${'delivered' | 'deferred' | 'failed' | 'bounced' | 'sandboxed'}`; at: number; data: Record<string, unknown> }[], environment?: 'live' | 'test'): Promise<(db: DbOrTrx) => Promise<void>>
 }
 
 export interface MessageSourceDeps {
@@ -30,8 +30,8 @@ export interface MessageSourceDeps {
   suppressions: BounceSink
   /** Optional: webhook events for each outcome, committed with it. */
   events?: OutcomeEvents
-  /** One-click unsubscribe URL for a message (RFC 8058), when the message asked for one. */
-  unsubscribeUrl(orgId: string, messageId: string): string
+  /** One-click unsubscribe URL (RFC 8058) for one recipient of a message (index in to, cc, bcc), when the message asked for one. */
+  unsubscribeUrl(orgId: string, messageId: string, recipientIndex: number): string
 }
 
 /** Once every recipient has a final outcome, the message's status says how it ended. */
@@ -58,21 +58,27 @@ export function createMessageSource(deps: MessageSourceDeps): MessageSource {
       const r = JSON.parse(recipientsJson) as StoredRecipients
       const c = JSON.parse(contentJson) as StoredContent
       const domain = m.from_address.slice(m.from_address.lastIndexOf('@') + 1)
-      const dkim = await deps.keys.signingKeyFor(orgId, domain)
+      const key = await deps.keys.signingKeyFor(orgId, domain)
       // The sending domain was deleted after the message was accepted: refuse to send unsigned.
-      if (!dkim) return null
+      if (!key) return null
+      const { verified, ...dkim } = key
+      const recipientCount = r.to.length + r.cc.length + r.bcc.length
       return {
         id: m.id, orgId, environment: m.environment,
         from: mailbox({ address: m.from_address, name: r.from_name }),
         to: r.to.map(mailbox), cc: r.cc.map(mailbox), bcc: r.bcc.map((a) => a.address), replyTo: r.reply_to.map(mailbox),
         subject, text: c.text, html: c.html,
-        headers: {
-          ...Object.fromEntries(c.headers.map((h) => [h.name, h.value])),
-          ...(c.unsubscribe ? { 'List-Unsubscribe': `<${deps.unsubscribeUrl(orgId, m.id)}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),
-        },
+        headers: Object.fromEntries(c.headers.map((h) => [h.name, h.value])),
+        // One link per recipient, so one click unsubscribes exactly the one who clicked.
+        ...(c.unsubscribe ? {
+          perRecipient: Array.from({ length: recipientCount }, (_, i) => ({
+            headers: { 'List-Unsubscribe': `<${deps.unsubscribeUrl(orgId, m.id, i)}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+          })),
+        } : {}),
         attachments: c.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content, 'base64') })),
         messageIdHeader: m.message_id_header,
         dkim,
+        senderVerified: verified,
       }
     },
 
@@ -87,7 +93,8 @@ export function createMessageSource(deps: MessageSourceDeps): MessageSource {
       const suppress = outcome.kind === 'failed' && outcome.bounce === 'hard'
         ? await Promise.all(outcome.recipients.map((r) => deps.suppressions.prepare(orgId, r, 'hard_bounce', messageId)))
         : []
-      const emit = await deps.events?.prepare(orgId, [{ id: eventId, type: `message.${type}`, at, data: { message_id: messageId, ...detail } }])
+      // Only test mail is sandboxed; everything else happened to live mail (access/sandbox.ts).
+      const emit = await deps.events?.prepare(orgId, [{ id: eventId, type: `message.${type}`, at, data: { message_id: messageId, ...detail } }], outcome.kind === 'sandboxed' ? 'test' : 'live')
       return async (trx: DbOrTrx) => {
         await insertEvents(trx, [{ id: eventId, org_id: orgId, message_id: messageId, type, at, detail: encrypted }])
         if (emit) await emit(trx)

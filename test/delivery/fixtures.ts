@@ -34,6 +34,7 @@ export function outboundMessage(over: Partial<OutboundMessage> & { algorithm?: '
     attachments: [{ filename: 'note.txt', contentType: 'text/plain', content: Buffer.from('attached') }],
     messageIdHeader: `<${id}@sealpost.test>`,
     dkim: { domainName: 'sealpost.test', keySelector: algorithm === 'rsa' ? 'sp-rsa' : 'sp-ed', privateKey: key.privateKey, algorithm },
+    senderVerified: true,
     ...rest,
   }
 }

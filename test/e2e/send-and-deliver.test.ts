@@ -13,6 +13,7 @@ import { startServer, type ServerProcess } from '../helpers/server-process.ts'
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts'
 import { testCerts } from '../helpers/certs.ts'
 import { testDialects, PG_URL } from '../helpers/dialects.ts'
+import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts'
 
 const auth = (key: string) => ({ authorization: `Bearer ${key}` })
 const mail = (over: Record<string, unknown> = {}) => ({
@@ -48,6 +49,15 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
   }
 }
 
+/** The bootstrap domain is pending: publish its records in the test DNS server and verify it, as its owner would. */
+async function verifyDomain(server: ServerProcess, key: string, dns: DnsServer, name = 'sealpost.localhost') {
+  const domain = (await server.request('GET', '/v1/domains', { headers: auth(key) })).json().data.find((d: any) => d.name === name)
+  dns.publish(domain.records)
+  const verified = await server.request('POST', `/v1/domains/${domain.id}/verify`, { headers: auth(key) })
+  assert.equal(verified.json().status, 'verified', verified.body)
+  return verified.json()
+}
+
 const statusOf = async (s: ServerProcess, key: string, id: string) => (await s.request('GET', `/v1/messages/${id}`, { headers: auth(key) })).json()
 const finalStatus = (s: ServerProcess, key: string, id: string, accept: string[]) =>
   waitFor(`message ${id} to reach ${accept.join('/')}`, async () => { const m = await statusOf(s, key, id); return accept.includes(m.status) && m })
@@ -58,17 +68,28 @@ for (const { name, skip } of await testDialects()) {
     const dataDir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-'))
     const db = name === 'postgres' ? await freshDatabase() : null
     const sink: SmtpSink = await startSmtpSink({ tls: 'starttls' })
+    const dns = await startDnsServer()
     const env = {
-      SEALPOST_DATA_DIR: dataDir, SMTP_URL: sink.url, SMTP_CA_FILE: certs.caFile,
+      SEALPOST_DATA_DIR: dataDir, SMTP_URL: sink.url, SMTP_CA_FILE: certs.caFile, SEALPOST_DNS_SERVERS: dns.address,
       DELIVERY_POLL_MS: '50', DELIVERY_BACKOFF_BASE_MS: '200', DELIVERY_BACKOFF_MAX_MS: '400', DELIVERY_LEASE_MS: '15000',
       ...(db ? { DATABASE_URL: db.url } : {}),
     }
     let server = await startServer(env)
-    t.after(async () => { await server.kill('SIGKILL'); await sink.close(); await db?.drop(); rmSync(dataDir, { recursive: true, force: true }) })
+    t.after(async () => { await server.kill('SIGKILL'); await sink.close(); await dns.close(); await db?.drop(); rmSync(dataDir, { recursive: true, force: true }) })
     const liveKey = server.liveKey!
     const testKey = server.testKey!
     assert.match(liveKey, /^sp_live_/)
     assert.match(testKey, /^sp_test_/)
+
+    await t.test('the domain created at init is pending: live mail from it is refused until its DNS records verify', async () => {
+      const r = await server.request('POST', '/v1/messages', { headers: auth(liveKey), body: mail() })
+      assert.equal(r.status, 403, r.body)
+      assert.equal(r.json().error.code, 'domain_not_verified')
+      const unproven = await server.request('POST', `/v1/domains/${r.json().error.details[0].domain_id}/verify`, { headers: auth(liveKey) })
+      assert.equal(unproven.json().status, 'pending', 'nothing published yet')
+      const verified = await verifyDomain(server, liveKey, dns)
+      assert.deepEqual(verified.last_check.map((c: any) => [c.purpose, c.ok]), [['verification', true], ['dkim', true], ['spf', true], ['dmarc', true]])
+    })
 
     await t.test('a message is delivered to the TLS sink and its DKIM signature verifies against the published key', async () => {
       const domains = (await server.request('GET', '/v1/domains', { headers: auth(liveKey) })).json().data
@@ -153,11 +174,13 @@ for (const { name, skip } of await testDialects()) {
         const dataDir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-'))
         const db = name === 'postgres' ? await freshDatabase() : null
         const sink = await startSmtpSink(sinkOpts)
+        const dns = await startDnsServer()
         const server = await startServer({
-          SEALPOST_DATA_DIR: dataDir, SMTP_URL: sink.url, SMTP_CA_FILE: certs.caFile, DELIVERY_MAX_ATTEMPTS: '2',
+          SEALPOST_DATA_DIR: dataDir, SMTP_URL: sink.url, SMTP_CA_FILE: certs.caFile, DELIVERY_MAX_ATTEMPTS: '2', SEALPOST_DNS_SERVERS: dns.address,
           DELIVERY_POLL_MS: '50', DELIVERY_BACKOFF_BASE_MS: '100', DELIVERY_BACKOFF_MAX_MS: '200', ...(db ? { DATABASE_URL: db.url } : {}),
         })
         try {
+          await verifyDomain(server, server.liveKey!, dns)
           const { id } = (await server.request('POST', '/v1/messages', { headers: auth(server.liveKey!), body: mail() })).json()
           const m = await finalStatus(server, server.liveKey!, id, ['failed', 'delivered'])
           assert.equal(m.status, 'failed')
@@ -165,7 +188,7 @@ for (const { name, skip } of await testDialects()) {
           assert.equal(sink.messages.length, 0)
           assert.equal(sink.counts.mailFrom, 0, 'not even MAIL FROM was sent in clear')
         } finally {
-          await server.kill('SIGKILL'); await sink.close(); await db?.drop(); rmSync(dataDir, { recursive: true, force: true })
+          await server.kill('SIGKILL'); await sink.close(); await dns.close(); await db?.drop(); rmSync(dataDir, { recursive: true, force: true })
         }
       })
     }

@@ -21,8 +21,12 @@ export interface TestApp {
   config: Config
   dataDir: string
   seedOrg(name?: string, scopes?: readonly string[]): Promise<SeededOrg>
-  /** Adds a sending domain (RSA DKIM key by default) to an org, as its owner would. */
-  seedDomain(orgId: string, name: string, algorithm?: 'rsa' | 'ed25519'): Promise<{ id: string; records: { name: string; value: string; purpose: string }[] }>
+  /** Adds a sending domain (RSA DKIM key by default) to an org, as its owner would: publishes its records in `dns` and verifies it, unless `verified: false` (it stays pending). */
+  seedDomain(orgId: string, name: string, algorithm?: 'rsa' | 'ed25519', opts?: { verified?: boolean }): Promise<{ id: string; status: string; records: { name: string; value: string; purpose: string }[] }>
+  /** The in-test DNS zone domain verification reads first (TXT name → records), before deps.dnsResolver if one was given. */
+  dns: Map<string, string[][]>
+  /** Adds records to `dns` (several records at one name are kept side by side, as in DNS). */
+  publish(records: { name: string; value: string }[]): void
   close(): Promise<void>
 }
 
@@ -44,10 +48,16 @@ export async function buildTestApp(opts: { dialect?: DialectName; env?: Record<s
   })
   const clock = opts.clock ?? createTestClock(new Date())
   const pepper = randomBytes(32).toString('hex')
-  const app = await buildApp({ ...opts.deps, config, storage, pepper, clock, logStream: opts.logStream })
+  const dns = new Map<string, string[][]>()
+  const fallback = opts.deps?.dnsResolver
+  const dnsResolver = { resolveTxt: async (n: string) => dns.get(n) ?? (fallback ? fallback.resolveTxt(n) : []) }
+  const app = await buildApp({ ...opts.deps, dnsResolver, config, storage, pepper, clock, logStream: opts.logStream })
+  const publish = (records: { name: string; value: string }[]) => {
+    for (const r of records) dns.set(r.name, [...(dns.get(r.name) ?? []), [r.value]])
+  }
 
   return {
-    app, http: app.http, db: storage.db, clock, config, dataDir,
+    app, http: app.http, db: storage.db, clock, config, dataDir, dns, publish,
     async seedOrg(name = 'Acme', scopes = ALL_SCOPES) {
       const orgId = newId('org')
       await insertOrg(storage.db, { id: orgId, name, created_at: clock.now().getTime() })
@@ -55,9 +65,14 @@ export async function buildTestApp(opts: { dialect?: DialectName; env?: Record<s
       const test = await createKey(storage.db, pepper, clock, { orgId, name: 'test', environment: 'test', scopes })
       return { orgId, liveKey: live.secret, testKey: test.secret, liveKeyId: live.id, testKeyId: test.id }
     },
-    async seedDomain(orgId, name, algorithm = 'rsa') {
+    async seedDomain(orgId, name, algorithm = 'rsa', { verified = true } = {}) {
       const owner = { orgId, actor: { type: 'user' as const, id: 'usr_seed' }, scopes: ALL_SCOPES, environment: 'live' as const, credentialId: 'seed' }
-      return app.domains.create(owner, { name, dkim_algorithm: algorithm })
+      const created = await app.domains.create(owner, { name, dkim_algorithm: algorithm })
+      if (!verified) return created
+      publish(created.records)
+      const checked = await app.domains.verify(owner, created.id)
+      if (checked.status !== 'verified') throw new Error(`seedDomain: ${name} did not verify: ${JSON.stringify(checked.last_check)}`)
+      return checked
     },
     async close() {
       await app.close()

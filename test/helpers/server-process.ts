@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { request as httpsRequest } from 'node:https'
 import { request as httpRequest } from 'node:http'
+import { connect as tlsConnect } from 'node:tls'
+import { connect as netConnect } from 'node:net'
 
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname
 
@@ -14,6 +16,10 @@ export interface ServerProcess {
   output(): string
   request(method: string, path: string, opts?: { headers?: Record<string, string>; body?: unknown }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string; json(): any }>
   kill(signal?: NodeJS.Signals): Promise<void>
+  /** Resolves with the exit code (null if killed by a signal) once the process has exited. */
+  exited: Promise<number | null>
+  /** Writes raw bytes on a new connection (TLS when the server speaks it) and leaves it open: a client that never finishes. */
+  openRaw(data: string): Promise<{ destroy(): void }>
 }
 
 /**
@@ -30,7 +36,7 @@ export async function startServer(env: Record<string, string>, opts: { timeoutMs
   let out = ''
   child.stdout!.on('data', (d) => { out += d })
   child.stderr!.on('data', (d) => { out += d })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), opts.timeoutMs ?? 30_000)
@@ -65,6 +71,17 @@ export async function startServer(env: Record<string, string>, opts: { timeoutMs
         })
         req.on('error', reject)
         req.end(body)
+      })
+    },
+    exited,
+    openRaw(data) {
+      const u = new URL(url)
+      return new Promise((resolve, reject) => {
+        const onConnect = () => { socket.write(data); resolve({ destroy: () => socket.destroy() }) }
+        const socket = u.protocol === 'https:'
+          ? tlsConnect({ host: u.hostname, port: Number(u.port), ca, servername: 'localhost' }, onConnect)
+          : netConnect({ host: u.hostname, port: Number(u.port) }, onConnect)
+        socket.on('error', reject)
       })
     },
     async kill(signal = 'SIGTERM') {

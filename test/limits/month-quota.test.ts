@@ -13,6 +13,8 @@ import { createTestClock, DAY } from '../../src/core/clock.ts'
 import type { Principal } from '../../src/core/principal.ts'
 import type { QuotaStore } from '../../src/limits/quota-store.ts'
 
+const n = (count: number) => ({ messages: count, recipients: count })
+const NONE = { minute: 0, hour: 0, day: 0 }
 const principal = (orgId: string, credentialId: string): Principal => ({
   orgId, credentialId, actor: { type: 'key', id: credentialId }, scopes: ['messages:send'], environment: 'live',
 })
@@ -61,36 +63,36 @@ for (const b of backends) {
     const store = b.redis ? redis.store! : createSqlQuotaStore(h.db)
     const { orgId, liveKeyId } = await h.seedOrg()
     const p = principal(orgId, liveKeyId)
-    const q = createSendQuotas({ db: h.db, clock, store, defaults: { org: { minute: 0, hour: 0, day: 5, month: 12 }, key: { minute: 0, hour: 0, day: 0 } }, plans: {} })
+    const q = createSendQuotas({ db: h.db, clock, store, defaults: { org: { minute: 0, hour: 0, day: 5, month: 12 }, key: NONE, org_recipients: NONE, key_recipients: NONE }, plans: {} })
 
     await t.test('counts across days, refuses at the month limit until the 1st (UTC)', async () => {
-      await q.reserve(p, 5)
+      await q.reserve(p, n(5))
       clock.advance(DAY) // a new day: the daily window restarts, the month does not
-      await q.reserve(p, 5)
+      await q.reserve(p, n(5))
       clock.set('2026-02-28T23:59:00Z')
-      await q.reserve(p, 2)
-      await assert.rejects(q.reserve(p, 1), (e: unknown) => {
+      await q.reserve(p, n(2))
+      await assert.rejects(q.reserve(p, n(1)), (e: unknown) => {
         assert.ok(e instanceof AppError)
         assert.equal(e.code, 'quota_exceeded')
-        assert.deepEqual(e.details, { scope: 'org', window: 'month', limit: 12, remaining: 0, requested: 1, resetAt: '2026-03-01T00:00:00.000Z' })
+        assert.deepEqual(e.details, { scope: 'org', unit: 'messages', window: 'month', limit: 12, remaining: 0, requested: 1, resetAt: '2026-03-01T00:00:00.000Z' })
         assert.equal(e.headers['retry-after'], '60')
         return true
       })
       const usage = await q.usage(p)
       assert.deepEqual(usage.map((u) => [u.window, u.used, u.resetAt]), [['day', 2, '2026-03-01T00:00:00.000Z'], ['month', 12, '2026-03-01T00:00:00.000Z']])
       clock.set('2026-03-01T00:00:00Z')
-      await q.reserve(p, 5)
-      await assert.rejects(q.reserve(p, 1), (e: any) => e.details.window === 'day')
+      await q.reserve(p, n(5))
+      await assert.rejects(q.reserve(p, n(1)), (e: any) => e.details.window === 'day')
       assert.equal((await q.usage(p)).find((u) => u.window === 'month')?.used, 5)
     })
 
     await t.test('a batch crossing the month limit is refused whole', async () => {
       clock.set('2026-03-02T00:00:00Z')
-      await q.reserve(p, 5)
+      await q.reserve(p, n(5))
       clock.set('2026-03-03T00:00:00Z')
-      await assert.rejects(q.reserve(p, 5), (e: any) => e.details.window === 'month' && e.details.remaining === 2 && e.details.requested === 5)
+      await assert.rejects(q.reserve(p, n(5)), (e: any) => e.details.window === 'month' && e.details.remaining === 2 && e.details.requested === 5)
       assert.deepEqual((await q.usage(p)).map((u) => u.used), [0, 10], 'nothing counted, not even in the day window')
-      await q.reserve(p, 2)
+      await q.reserve(p, n(2))
     })
   })
 }

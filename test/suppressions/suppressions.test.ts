@@ -48,8 +48,9 @@ for (const { name, skip } of await testDialects()) {
     await t.test('messages asking for it carry RFC 8058 headers; the one-click POST suppresses the recipient', async () => {
       const { id } = (await send(msg({ to: ['carol@example.com'], unsubscribe: true }))).json()
       const out = await h.app.messageSource.loadForDelivery(org.orgId, id)
-      assert.equal(out!.headers['List-Unsubscribe-Post'], 'List-Unsubscribe=One-Click')
-      const url = new URL(out!.headers['List-Unsubscribe'].slice(1, -1))
+      const [copy] = out!.perRecipient!
+      assert.equal(copy.headers['List-Unsubscribe-Post'], 'List-Unsubscribe=One-Click')
+      const url = new URL(copy.headers['List-Unsubscribe'].slice(1, -1))
       assert.match(url.pathname, /^\/v1\/unsubscribe\//)
       const view = await h.http.inject({ method: 'GET', url: url.pathname })
       assert.equal(view.statusCode, 200)
@@ -63,9 +64,9 @@ for (const { name, skip } of await testDialects()) {
     await t.test('a forged or tampered unsubscribe token changes nothing', async () => {
       const { id } = (await send(msg({ to: ['dave@example.com'], unsubscribe: true }))).json()
       const out = await h.app.messageSource.loadForDelivery(org.orgId, id)
-      const path = new URL(out!.headers['List-Unsubscribe'].slice(1, -1)).pathname
+      const path = new URL(out!.perRecipient![0].headers['List-Unsubscribe'].slice(1, -1)).pathname
       const [payload, mac] = path.split('/').pop()!.split('.')
-      const forged = Buffer.from(`${other.orgId}.${id}`).toString('base64url')
+      const forged = Buffer.from(`${other.orgId}.${id}.0`).toString('base64url')
       for (const token of [`${forged}.${mac}`, `${payload}.${mac.slice(0, -2)}AA`]) {
         const r = await h.http.inject({ method: 'POST', url: `/v1/unsubscribe/${token}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' })
         assert.equal(r.statusCode, 404)
