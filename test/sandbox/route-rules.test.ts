@@ -79,12 +79,17 @@ const RULES: Record<string, ['any' | 'sealed' | 'shared' | 'live-only', 'step-up
   'POST /v1/messages/batch': ['sealed', ''],
   'GET /v1/messages': ['sealed', ''],
   'GET /v1/messages/:id': ['sealed', ''],
+  'POST /v1/messages/:id/cancel': ['sealed', ''],
+  'PATCH /v1/messages/:id': ['sealed', ''],
   'POST /v1/contacts': ['sealed', ''],
   'GET /v1/contacts': ['sealed', 'step-up'],
   'GET /v1/contacts/:id': ['sealed', ''],
   'PATCH /v1/contacts/:id': ['sealed', ''],
   'DELETE /v1/contacts/:id': ['sealed', ''],
   'GET /v1/contacts/:id/export': ['sealed', 'step-up'],
+  'POST /v1/legal-holds': ['live-only', 'step-up'],
+  'GET /v1/legal-holds': ['live-only', 'step-up'],
+  'DELETE /v1/legal-holds/:id': ['live-only', 'step-up'],
   'GET /v1/unsubscribe/:token': ['any', ''],
   'POST /v1/unsubscribe/:token': ['any', ''],
   'GET /v1/suppressions': ['sealed', ''],
@@ -216,6 +221,7 @@ for (const { name, skip } of await testDialects()) {
     // Bodies that pass schema validation, so the refusal is the sandbox rule and not a 400.
     const bodies: Record<string, object> = {
       'PATCH /v1/contacts/:id': { first_name: 'Mallory' },
+      'PATCH /v1/messages/:id': { send_at: '2099-01-01T00:00:00Z' },
       'PATCH /v1/webhooks/:id': { description: 'taken over' },
     }
     // Credential changes are refused by containment (a test credential never manages a live one).
