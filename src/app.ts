@@ -17,12 +17,14 @@ import { createKeyService } from './keys/service.ts'
 import { createLeakedKeyService } from './keys/leaked.ts'
 import { createKeyExpiryHeaderHook } from './keys/expiry-header.ts'
 import { keyRoutes } from './keys/routes.ts'
+import { createCanaryKeys } from './keys/canary.ts'
+import { canaryKeyRoutes } from './keys/canary-routes.ts'
 import { healthRoutes } from './http/health-routes.ts'
 import { createSessionAuthenticator } from './auth/session.ts'
 import { createUsers, type Users } from './users/module.ts'
 import { userRoutes } from './users/routes.ts'
 import { loadSession } from './users/routes/context.ts'
-import { createMemoryOutbox, type MailSender } from './users/mail.ts'
+import type { MailSender } from './users/mail.ts'
 import { createStepUp } from './users/step-up.ts'
 import { oauthUsersPort } from './users/oauth-port.ts'
 import type { KeyProvider } from './crypto/key-provider.ts'
@@ -77,6 +79,10 @@ import { availableParallelism } from 'node:os'
 import { createOffloadPool, type OffloadPool } from './offload/pool.ts'
 import { TASKS_MODULE, type SealpostTasks } from './offload/tasks.ts'
 import { offloadedDraftValidator } from './messages/draft.ts'
+import { createSystemMailer } from './system-mail/sender.ts'
+import { createPasswordReset } from './system-mail/password-reset.ts'
+import { createSystemMailLog } from './system-mail/service.ts'
+import { systemMailRoutes } from './system-mail/routes.ts'
 
 export interface AppDeps {
   config: Config
@@ -94,7 +100,7 @@ export interface AppDeps {
   mxResolver?: MxResolver
   /** Address lookups of the outbound guard, for webhook and alert URLs and MX hosts (tests play DNS, rebinding included). */
   hostResolver?: ResolveHost
-  /** Sends users/ mail (verification, invitations). Default: an in-memory outbox (a boot warning says so). */
+  /** Sends system mail (verification, invitations, password resets, alerts). Default: system-mail/, through the delivery pipeline; tests may pass an in-memory outbox. */
   mailSender?: MailSender
   /** Users for the OAuth login pages (default: none can sign in there). */
   oauthUsers?: OAuthUsers
@@ -120,7 +126,7 @@ export interface Sealpost {
   outbound: OutboundGuard
   /** Users, sessions, MFA, memberships and roles. */
   users: Users
-  /** Where users/ mail goes (tests read the in-memory outbox). */
+  /** Where system mail goes (system-mail/ by default; tests that passed an in-memory outbox read it). */
   systemMail: MailSender
   /** What `init` and first start need to create the first organization. */
   bootstrapDeps: BootstrapDeps
@@ -146,18 +152,37 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const envelope = await createEnvelope({ db, provider: keyProvider, clock })
   const cryptoColumns = createColumnRegistry()
   cryptoColumns.register(...contactEncryptedColumns, ...messageEncryptedColumns, ...domainEncryptedColumns, ...suppressionEncryptedColumns, ...webhookEncryptedColumns)
-  // Step-up (fresh second factor) for sensitive actions of session users (key changes, data exports); API keys are exempt.
+  // Step-up (fresh second factor) for session users: declared per route (`config.stepUp`), enforced by the authorize step.
   const stepUp = createStepUp({ clock })
-  const contacts = createContactService({ db, envelope, clock, stepUp: stepUp.require })
+  const contacts = createContactService({ db, envelope, clock })
   // Audit: batched, hash-chained; the signing key is sealed by the envelope (key provider).
-  const auditService = await setupAudit({ config, db, clock, cipher: envelope, stepUp: stepUp.require, onError: (what, err) => http.log.warn({ err }, what) })
+  const auditService = await setupAudit({ config, db, clock, cipher: envelope, onError: (what, err) => http.log.warn({ err }, what) })
   const audit: AuditRecorder = auditService.recorder
   const keys = createKeyService({
-    db, pepper, clock, audit, policy: keyPolicy, stepUp: stepUp.require,
+    db, pepper, clock, audit, policy: keyPolicy,
     // `monitoring` is built below; this runs only on a request, after boot.
     onReinstated: (keyId) => monitoring.enforcement.markReinstated(keyId),
   })
-  const leakedKeys = createLeakedKeyService({ db, pepper, clock, audit })
+  const leakedKeys = createLeakedKeyService({
+    db, pepper, clock, audit,
+    // A revoked leaked key is an alert (severity high) that notifies the org's channels; after boot only.
+    onRevoked: (r) => monitoring.alerts.raise({
+      rule: 'key_leaked', severity: 'high', orgId: r.orgId, subject: { type: 'key', id: r.keyId }, keyId: r.keyId, ip: null, at: r.at,
+      summary: `API key ${r.keyId} was reported exposed by secret scanning and has been revoked; issue a replacement`,
+      evidence: { keyId: r.keyId, type: r.type, url: r.url, source: r.source },
+    }),
+    onError: (what, err) => http.log.error({ err }, what),
+  })
+  // Decoy keys: any use raises a critical alert with the source IP; its policy blocks the IP and notifies.
+  const canaries = createCanaryKeys({
+    db, pepper, clock, audit,
+    onUse: (u) => monitoring.alerts.raise({
+      rule: 'canary_key_used', severity: 'critical', orgId: u.orgId, subject: { type: 'ip', id: u.ip }, keyId: u.keyId, ip: u.ip, at: u.at,
+      summary: `Canary key ${u.keyId} was used from ${u.ip}: it leaked from where it was planted`,
+      evidence: { keyId: u.keyId, ip: u.ip, method: u.method, route: u.route, userAgent: u.userAgent },
+    }),
+    onError: (what, err) => http.log.error({ err }, what),
+  })
 
   const queue = new SqlQueue(db, {
     clock, perDomain: !config.smtp.url, leaseMs: config.delivery.leaseMs, maxAttempts: config.delivery.maxAttempts,
@@ -174,6 +199,8 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     credentialHint: (h) => parseKey(/^Bearer (\S+)$/.exec(h ?? '')?.[1] ?? '')?.lookupId ?? null,
     resolveCredential: async (lookupId) => { const k = await findSecretWithKey(db, lookupId); return k ? { orgId: k.org_id, keyId: k.id } : null },
     onError: (what, err) => http.log.warn({ err }, what),
+    // Alert emails are system mail (built below; called only when an alert fires, after boot).
+    mailer: { send: (m) => systemMail.send({ ...m, kind: 'alert' }) },
   })
   const limits = createLimits({ config, db, clock })
   // Before serving: a request that arrives while Redis connects would be counted per process.
@@ -183,13 +210,20 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
   const suppressions = createSuppressionService({ db, cipher: envelope, clock, audit })
   const unsubscribeTokens = createUnsubscribeTokens(pepper)
   const publicUrl = config.publicUrl ?? `https://${config.host}:${config.port}`
-  const systemMail = input.mailSender ?? createMemoryOutbox()
-  if (!input.mailSender) bootWarnings.push('users: no mail sender configured; verification and invitation emails stay in memory (pass AppDeps.mailSender)')
+  // System mail: Sealpost's own messages go through its own send path (no customer quota; per-recipient cap instead).
+  const systemMessages = createMessageService({ db, cipher: envelope, queue, clock, domains, quota: { reserve: async () => {} }, suppressions,
+    // The offload pool is built below; this runs only when a mail is sent, after boot.
+    validateDrafts: (...args) => offloadedDraftValidator(offload)(...args) })
+  const systemMail: MailSender = input.mailSender ?? createSystemMailer({
+    db, clock, pepper, audit, submit: (p, m) => systemMessages.send(p, m), domain: config.systemMail.domain,
+    perRecipientPerHour: config.systemMail.perRecipientPerHour, onError: (what, err) => http.log.error({ err }, what),
+  })
   const users = createUsers({ db, clock, pepper, cipher: envelope, audit, mail: systemMail, publicUrl, stepUp,
     // `oauth` is built below; these run only on a request, after boot.
     tokenRevocation: { memberRemoved: (o, u) => oauth.tokenRevocation.memberRemoved(o, u), accountDeactivated: (u) => oauth.tokenRevocation.accountDeactivated(u) },
     // Without a configured public URL, browsers' Origin is compared with the Host they addressed.
     allowedOrigins: config.publicUrl ? undefined : [] })
+  const passwordReset = createPasswordReset({ db, clock, audit, mail: systemMail, publicUrl, sessions: users.sessions, onError: (what, err) => http.log.error({ err }, what) })
   const sessionAuth = createSessionAuthenticator({
     load: (req) => loadSession({ gate: users.gate, sessions: users.sessions, allowedOrigins: users.allowedOrigins }, req),
     principalOf: users.gate.principalOf,
@@ -223,6 +257,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     healthRoutes({ db }),
     userRoutes(users),
     keyRoutes({ keys, leaked: leakedKeys }),
+    canaryKeyRoutes(canaries),
     domainRoutes(domains),
     messageRoutes(messages, messageReads),
     contactRoutes(contacts),
@@ -231,6 +266,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     monitoring.routes,
     webhookRoutes(webhooks),
     oauth.routes,
+    systemMailRoutes({ reset: passwordReset, log: createSystemMailLog({ db }), allowedOrigins: users.allowedOrigins }),
   ]
 
   const http = await buildHttp({
@@ -246,10 +282,10 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     steps: {
       authenticate: limits.guardAuthentication(createAuthenticateHook([keyAuth, oauth.authenticator], [sessionAuth])),
       rateLimit: limits.rateLimit,
-      authorize: createAuthorizeHook(createConditionChecks({ clock })),
+      authorize: createAuthorizeHook(createConditionChecks({ clock }), { stepUp: stepUp.require }),
       beforeAuth: monitoring.steps.beforeAuth,
       guards: [createKeyExpiryHeaderHook({ policy: keyPolicy, clock }), ...monitoring.steps.guards],
-      onResponse: [auditService.responseHook, ...monitoring.steps.onResponse],
+      onResponse: [auditService.responseHook, ...monitoring.steps.onResponse, canaries.responseHook],
     },
     routes,
   })
@@ -293,6 +329,9 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
       await maintenance.stop()
       oauth.close()
       await http.close()
+      await passwordReset.settled()
+      await leakedKeys.settled()
+      await canaries.settled()
       await offload.close()
       // After the listener: in-flight requests have been audited; flush and sign what is buffered.
       await monitoring.close()

@@ -27,11 +27,14 @@ const RetentionBody = Type.Object({
 
 export function auditRoutes(audit: AuditService): FastifyPluginAsync {
   return async (app) => {
-    const read = { scopes: ['audit:read'] }
-    app.get('/v1/audit-events', { config: read, schema: { querystring: ListQuery } }, async (req) =>
+    // The audit trail is the organization's security record: live credentials only.
+    const read = { scopes: ['audit:read'], environment: 'live-only' as const }
+    // Bulk reads of the trail: a fresh second factor for sessions.
+    const bulkRead = { ...read, stepUp: true }
+    app.get('/v1/audit-events', { config: bulkRead, schema: { querystring: ListQuery } }, async (req) =>
       audit.list(req.principal!, req.query as any))
 
-    app.get('/v1/audit-events/export', { config: read, schema: { querystring: ExportQuery } }, async (req, reply) => {
+    app.get('/v1/audit-events/export', { config: bulkRead, schema: { querystring: ExportQuery } }, async (req, reply) => {
       const lines = audit.exportLines(req.principal!, req.query as any, { ip: req.clientIp, requestId: String(req.id) })
       return reply.type('application/x-ndjson; charset=utf-8')
         .header('content-disposition', 'attachment; filename="audit-events.jsonl"')
@@ -39,7 +42,7 @@ export function auditRoutes(audit: AuditService): FastifyPluginAsync {
     })
 
     app.get('/v1/audit/retention', { config: read }, async (req) => audit.retention.get(req.principal!.orgId))
-    app.put('/v1/audit/retention', { config: { scopes: ['org:admin'] }, schema: { body: RetentionBody } }, async (req) =>
+    app.put('/v1/audit/retention', { config: { scopes: ['org:admin'], environment: 'live-only', stepUp: true }, schema: { body: RetentionBody } }, async (req) =>
       audit.setRetention(req.principal!, req.body as any, { ip: req.clientIp, requestId: String(req.id) }))
   }
 }

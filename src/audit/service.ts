@@ -34,8 +34,6 @@ export interface AuditServiceDeps {
   writer?: Partial<AuditWriterOptions>
   /** SIEM streaming: every flushed batch is handed to it. */
   forwarder?: SyslogForwarder | null
-  /** Step-up (users/step-up.ts): a session user exporting the log needs a fresh second factor. */
-  stepUp?: (principal: Principal) => void
   /** Where background failures (flush, SIEM) are reported; never thrown at a caller. */
   onError?: (what: string, err: unknown) => void
 }
@@ -74,8 +72,6 @@ export function createAuditService(deps: AuditServiceDeps): AuditService {
       return { data: page.map(toView), nextCursor: rows.length > limit ? encodeCursor(Number(page[page.length - 1].seq)) : null }
     },
     exportLines(p, f, meta) {
-      // Checked now, before the response starts streaming, not at the first read of the generator.
-      deps.stepUp?.(p)
       return exportGenerator(p, f, meta)
     },
     async setRetention(p, input, meta) {

@@ -3,13 +3,12 @@ import type { Config } from '../config/load.ts'
 import type { Clock } from '../core/clock.ts'
 import type { FieldCipher } from '../crypto/cipher.ts'
 import type { Db } from '../storage/db.ts'
-import type { Principal } from '../core/principal.ts'
 import { loadAuditSigner } from './signer.ts'
 import { createSyslogForwarder } from './syslog-forwarder.ts'
 import { createAuditService, type AuditService } from './service.ts'
 
 /** Builds the audit service from the configuration (batching, SIEM forwarding, sealed signing key). */
-export async function setupAudit(deps: { config: Config; db: Db; clock: Clock; cipher: FieldCipher; onError: (what: string, err: unknown) => void; stepUp?: (p: Principal) => void }): Promise<AuditService> {
+export async function setupAudit(deps: { config: Config; db: Db; clock: Clock; cipher: FieldCipher; onError: (what: string, err: unknown) => void }): Promise<AuditService> {
   const { config } = deps
   const forwarder = config.audit.syslogUrl
     ? createSyslogForwarder({
@@ -23,7 +22,6 @@ export async function setupAudit(deps: { config: Config; db: Db; clock: Clock; c
     signer: await loadAuditSigner({ dataDir: config.dataDir, cipher: deps.cipher }),
     writer: { flushMs: config.audit.flushMs, batchSize: config.audit.flushEvents },
     forwarder,
-    stepUp: deps.stepUp,
     onError: deps.onError,
   })
 }

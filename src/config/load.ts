@@ -35,7 +35,7 @@ export interface Config {
     pkcs11: { library?: string; tokenLabel?: string; pin?: string; keyLabel: string }
   }
   tls: { certFile?: string; keyFile?: string; minVersion: 'TLSv1.2' | 'TLSv1.3'; insecureBehindProxy: boolean; hstsMaxAge: number }
-  limits: { windowSec: number; perKey: number; perOrg: number; perIp: number; authFailuresPerIp: number; quotaOrg: string; quotaKey: string; quotaPlans: string }
+  limits: { windowSec: number; perKey: number; perOrg: number; perIp: number; authFailuresPerIp: number; quotaOrg: string; quotaKey: string; quotaPlans: string; quotaOrgRecipients: string; quotaKeyRecipients: string }
   delivery: { maxAttempts: number; concurrency: number; backoffBaseMs: number; backoffMaxMs: number; leaseMs: number; pollMs: number; domainConcurrency: number; domainRatePerMinute: number; signingThreads?: number; allowPrivate: boolean }
   audit: { flushMs: number; flushEvents: number; syslogUrl?: string; syslogCaFile?: string }
   metrics: { token?: string; port?: number; host: string }
@@ -43,6 +43,7 @@ export interface Config {
   offload: { threads?: number; taskBudgetMs: number; maxQueue: number }
   http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number; shedEventLoopDelayMs: number }
   shutdownDeadlineMs: number
+  systemMail: { domain?: string; perRecipientPerHour: number }
 }
 
 type Raw = Partial<Record<VarName, string>>
@@ -169,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       windowSec: r.SEALPOST_RATE_LIMIT_WINDOW_SEC, perKey: r.SEALPOST_RATE_LIMIT_PER_KEY, perOrg: r.SEALPOST_RATE_LIMIT_PER_ORG,
       perIp: r.SEALPOST_RATE_LIMIT_PER_IP, authFailuresPerIp: r.SEALPOST_AUTH_FAILURES_PER_IP,
       quotaOrg: r.SEALPOST_QUOTA_ORG, quotaKey: r.SEALPOST_QUOTA_KEY, quotaPlans: r.SEALPOST_QUOTA_PLANS,
+      quotaOrgRecipients: r.SEALPOST_QUOTA_ORG_RECIPIENTS ?? '', quotaKeyRecipients: r.SEALPOST_QUOTA_KEY_RECIPIENTS ?? '',
     },
     delivery: {
       maxAttempts: r.DELIVERY_MAX_ATTEMPTS, concurrency: r.DELIVERY_CONCURRENCY,
@@ -190,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       keepAliveTimeoutMs: r.SEALPOST_KEEP_ALIVE_TIMEOUT_MS, shedEventLoopDelayMs: r.SEALPOST_SHED_EVENT_LOOP_DELAY_MS,
     },
     shutdownDeadlineMs: r.SEALPOST_SHUTDOWN_DEADLINE_MS,
+    systemMail: { domain: r.SEALPOST_SYSTEM_MAIL_DOMAIN?.toLowerCase(), perRecipientPerHour: r.SEALPOST_SYSTEM_MAIL_PER_HOUR },
   })
 }
 

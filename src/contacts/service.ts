@@ -6,7 +6,8 @@
 import { AppError, notFound } from '../core/errors.ts'
 import type { Clock } from '../core/clock.ts'
 import { newId } from '../core/ids.ts'
-import type { Principal } from '../core/principal.ts'
+import { canSee, environmentsVisibleTo } from '../access/sandbox.ts'
+import type { Environment, Principal } from '../core/principal.ts'
 import type { Db } from '../storage/db.ts'
 import type { Envelope } from '../crypto/envelope.ts'
 import { isCryptoError } from '../crypto/errors.ts'
@@ -30,8 +31,6 @@ export const contactEncryptedColumns: EncryptedColumn[] = PII_COLUMNS.map((colum
 
 export interface ContactDeps {
   db: Db; envelope: Envelope; clock: Clock
-  /** Step-up (users/step-up.ts): a session user exporting personal data needs a fresh second factor. */
-  stepUp?: (principal: Principal) => void
 }
 
 interface Plain { email: string; first_name: string | null; last_name: string | null; attributes: Record<string, string> | null }
@@ -45,12 +44,12 @@ export function createContactService(deps: ContactDeps) {
   const emailIndex = (orgId: string, email: string) => envelope.blindIndex(orgId, EMAIL_INDEX, email)
   const name = (v: string | null | undefined, field: string) => (v == null ? null : checkHeaderText('invalid_request', field, v, 200, 'The name'))
 
-  async function decryptRow(row: ContactRow): Promise<Plain & { id: string; unsubscribed: boolean; created_at: string; updated_at: string }> {
+  async function decryptRow(row: ContactRow): Promise<Plain & { id: string; unsubscribed: boolean; environment: string; created_at: string; updated_at: string }> {
     try {
       const [email, first, last, attrs] = await Promise.all(PII_COLUMNS.map((c) => open(row.org_id, row.id, c, row[c])))
       return {
         id: row.id, email: email!, first_name: first, last_name: last, attributes: attrs === null ? null : JSON.parse(attrs),
-        unsubscribed: row.unsubscribed === 1, created_at: new Date(row.created_at).toISOString(), updated_at: new Date(row.updated_at).toISOString(),
+        unsubscribed: row.unsubscribed === 1, environment: row.environment, created_at: new Date(row.created_at).toISOString(), updated_at: new Date(row.updated_at).toISOString(),
       }
     } catch (e) {
       // Erased between the key deletion and the row deletion: it is gone.
@@ -59,9 +58,10 @@ export function createContactService(deps: ContactDeps) {
     }
   }
 
-  async function load(orgId: string, id: string): Promise<ContactRow> {
-    const row = await findContact(db, orgId, id)
-    if (!row) throw notFound('Contact')
+  /** Another environment's contact is as absent as another organization's (access/sandbox.ts). */
+  async function load(principal: Principal, id: string): Promise<ContactRow> {
+    const row = await findContact(db, principal.orgId, id)
+    if (!row || !canSee(principal, row.environment)) throw notFound('Contact')
     return row
   }
 
@@ -71,12 +71,12 @@ export function createContactService(deps: ContactDeps) {
     const orgId = principal.orgId
     const email = normalizeEmail(input.email)
     const index = emailIndex(orgId, email)
-    const existing = await findContactByEmailIndex(db, orgId, index)
+    const existing = await findContactByEmailIndex(db, orgId, index, principal.environment)
     if (existing) throw conflict(existing.id)
     const now = clock.now().getTime()
     const id = newId('con', now)
     const row = {
-      id, org_id: orgId, email_index: index, unsubscribed: input.unsubscribed ? 1 : 0, created_at: now, updated_at: now,
+      id, org_id: orgId, email_index: index, unsubscribed: input.unsubscribed ? 1 : 0, environment: principal.environment, created_at: now, updated_at: now,
       email: (await seal(orgId, id, 'email', email))!,
       first_name: await seal(orgId, id, 'first_name', name(input.first_name, 'first_name')),
       last_name: await seal(orgId, id, 'last_name', name(input.last_name, 'last_name')),
@@ -85,7 +85,7 @@ export function createContactService(deps: ContactDeps) {
     try {
       await insertContact(db, row)
     } catch (e) {
-      const raced = await findContactByEmailIndex(db, orgId, index)
+      const raced = await findContactByEmailIndex(db, orgId, index, principal.environment)
       await envelope.shredSubject(orgId, id) // the key made for the losing insert
       if (raced) throw conflict(raced.id)
       throw e
@@ -94,7 +94,7 @@ export function createContactService(deps: ContactDeps) {
   }
 
   async function get(principal: Principal, id: string) {
-    return contactView(principal, await decryptRow(await load(principal.orgId, id)))
+    return contactView(principal, await decryptRow(await load(principal, id)))
   }
 
   async function list(principal: Principal, q: ListContactsInput) {
@@ -104,7 +104,7 @@ export function createContactService(deps: ContactDeps) {
     }
     const limit = q.limit ?? 20
     const emailIndexFilter = q.email ? emailIndex(principal.orgId, normalizeEmailOrNull(q.email) ?? q.email) : undefined
-    const rows = await listContacts(db, principal.orgId, { limit, cursor: q.cursor, emailIndex: emailIndexFilter })
+    const rows = await listContacts(db, principal.orgId, { limit, cursor: q.cursor, emailIndex: emailIndexFilter, environments: environmentsVisibleTo(principal) })
     const page = rows.slice(0, limit)
     const data = await Promise.all(page.map(decryptRow))
     return { data: contactView.many(principal, data), next_cursor: rows.length > limit ? page[page.length - 1].id : null }
@@ -116,12 +116,12 @@ export function createContactService(deps: ContactDeps) {
 
   async function update(principal: Principal, id: string, input: UpdateContactInput) {
     const orgId = principal.orgId
-    await load(orgId, id)
+    const { environment } = await load(principal, id)
     const set: Record<string, unknown> = { updated_at: clock.now().getTime() }
     if (input.email !== undefined) {
       const email = normalizeEmail(input.email)
       const index = emailIndex(orgId, email)
-      const other = await findContactByEmailIndex(db, orgId, index)
+      const other = await findContactByEmailIndex(db, orgId, index, environment)
       if (other && other.id !== id) throw conflict(other.id)
       set.email = await seal(orgId, id, 'email', email)
       set.email_index = index
@@ -135,7 +135,7 @@ export function createContactService(deps: ContactDeps) {
       updated = await updateContact(db, orgId, id, set)
     } catch (e) {
       // Lost a race on the unique (org, email index): someone took the address meanwhile.
-      const other = set.email_index ? await findContactByEmailIndex(db, orgId, set.email_index as string) : undefined
+      const other = set.email_index ? await findContactByEmailIndex(db, orgId, set.email_index as string, environment) : undefined
       if (other && other.id !== id) throw conflict(other.id)
       throw e
     }
@@ -148,16 +148,14 @@ export function createContactService(deps: ContactDeps) {
    * crash before the row is deleted leaves only ciphertext nobody can read.
    */
   async function erase(principal: Principal, id: string): Promise<void> {
-    await load(principal.orgId, id)
+    await load(principal, id)
     await envelope.shredSubject(principal.orgId, id)
     await deleteContact(db, principal.orgId, id)
   }
 
   /** Everything stored about the contact, in clear, machine-readable (requires contacts:pii). */
   async function exportContact(principal: Principal, id: string) {
-    // Before the lookup: a stale session learns nothing, not even whether the contact exists.
-    deps.stepUp?.(principal)
-    const contact = await decryptRow(await load(principal.orgId, id))
+    const contact = await decryptRow(await load(principal, id))
     return {
       format: 'sealpost.contact-export.v1',
       exported_at: clock.now().toISOString(),
@@ -175,13 +173,13 @@ export function createContactService(deps: ContactDeps) {
    * The subset of `addresses` (lower-cased) that are contacts marked unsubscribed: the send path drops
    * them like suppressed addresses. One indexed query through the blind index.
    */
-  async function unsubscribedAmong(orgId: string, addresses: string[]): Promise<Set<string>> {
+  async function unsubscribedAmong(orgId: string, addresses: string[], environment: Environment): Promise<Set<string>> {
     const byIndex = new Map<string, string>()
     for (const a of addresses) {
       const email = normalizeEmailOrNull(a)
       if (email) byIndex.set(emailIndex(orgId, email), a.toLowerCase())
     }
-    const hits = await findUnsubscribedEmailIndexes(db, orgId, [...byIndex.keys()])
+    const hits = await findUnsubscribedEmailIndexes(db, orgId, [...byIndex.keys()], environment === 'live' ? ['live'] : ['live', 'test'])
     return new Set([...hits].map((i) => byIndex.get(i)!))
   }
 

@@ -15,6 +15,8 @@ export interface ContactsTable {
   /** ciphertext of a JSON object of string attributes */
   attributes: string | null
   unsubscribed: number
+  /** Of the credential that created it (access/sandbox.ts). */
+  environment: 'live' | 'test'
   created_at: number
   updated_at: number
 }

@@ -11,6 +11,7 @@ export const contactView = fieldFilter({
   last_name: { scope: 'contacts:pii', mask: maskName },
   attributes: { scope: 'contacts:pii' },
   unsubscribed: true,
+  environment: true,
   created_at: true,
   updated_at: true,
 })

@@ -18,6 +18,7 @@ export const errorStatus = {
   key_suspended: 403,
   ip_blocked: 403,
   step_up_required: 403,
+  environment_denied: 403,
   password_change_required: 403,
   csrf_failed: 403,
   domain_not_allowed: 403,

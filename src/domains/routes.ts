@@ -11,11 +11,13 @@ const CreateBody = Type.Object({
 
 export function domainRoutes(domains: DomainService): FastifyPluginAsync {
   return async (app) => {
-    const access = { scopes: ['domains:manage'] }
+    // Domains are shared by both environments (live mail signs with them): test principals may only read them.
+    const access = { scopes: ['domains:manage'], environment: 'live-only' as const }
+    const read = { ...access, environment: 'shared' as const }
     app.post('/v1/domains', { config: access, schema: { body: CreateBody } }, async (req, reply) =>
       reply.code(201).send(await domains.create(req.principal!, req.body as any)))
-    app.get('/v1/domains', { config: access }, async (req) => ({ data: await domains.list(req.principal!) }))
-    app.get('/v1/domains/:id', { config: access, schema: { params: IdParams } }, async (req) =>
+    app.get('/v1/domains', { config: read }, async (req) => ({ data: await domains.list(req.principal!) }))
+    app.get('/v1/domains/:id', { config: read, schema: { params: IdParams } }, async (req) =>
       domains.get(req.principal!, (req.params as { id: string }).id))
     app.post('/v1/domains/:id/verify', { config: access, schema: { params: IdParams } }, async (req) =>
       domains.verify(req.principal!, (req.params as { id: string }).id))

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest, FastifyReply, onRequestHookHandler, onResponseHookHandler } from 'fastify'
 import { AppError } from '../core/errors.ts'
-import type { RouteAccess } from './types.ts'
+import { ENVIRONMENT_RULES, type RouteAccess } from './types.ts'
 
 export type RequestHook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>
 export type ResponseHook = (req: FastifyRequest, reply: FastifyReply) => Promise<void> | void
@@ -38,12 +38,12 @@ export const rejectKeyInQuery: RequestHook = async (req) => {
 
 /**
  * Every request goes through these, in this order:
- *   onRoute    boot fails if a route declares neither scopes nor public
+ *   onRoute    boot fails if a route declares neither scopes nor public, or a /v1 route no environment rule
  *   onRequest  before-auth guards (blocked client IP → 403)
  *   onRequest  reject credentials in the query string (400) before any body is read
  *   onRequest  authenticate → request.principal, or 401
  *   onRequest  rate limit (key / org / IP) → 429 + Retry-After
- *   onRequest  authorize: declared scopes + ABAC → 403
+ *   onRequest  authorize: declared scopes, ABAC, environment rule, step-up → 403
  *   onRequest  guards (suspended key, blocked IP)
  *   then Fastify's schema validation (unknown fields refused) → 400, then the handler
  *   onResponse audit, metrics, anomaly detectors
@@ -62,6 +62,12 @@ export function installPipeline(app: FastifyInstance, steps: PipelineSteps): voi
     const cfg = route.config as { scopes?: unknown; public?: unknown } | undefined
     if (!cfg?.public && !(Array.isArray(cfg?.scopes) && cfg.scopes.length > 0)) {
       throw new Error(`route ${route.method} ${route.url} declares neither config.scopes nor config.public`)
+    }
+    // The sandbox rule is a decision per API route, like its scopes: no default to forget.
+    const env = (route.config as { environment?: unknown } | undefined)?.environment
+    const isV1 = route.url === '/v1' || route.url.startsWith('/v1/')
+    if ((isV1 || env !== undefined) && !ENVIRONMENT_RULES.includes(env as never)) {
+      throw new Error(`route ${route.method} ${route.url} must declare config.environment (${ENVIRONMENT_RULES.join(' | ')})`)
     }
     for (const method of [route.method].flat()) routeTable.push({ method, url: route.url, config: { ...route.config } })
   })

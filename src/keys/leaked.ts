@@ -11,13 +11,26 @@ import type { RequestMeta } from './service.ts'
  * 1. Offline first: a token that fails the format checksum is dropped without touching the database.
  * 2. A well-formed token is looked up and its HMAC compared like any authentication; a match on a live
  *    secret (current or still in a rotation grace window) revokes the whole key at once.
- * 3. Each revocation is an admin event `key.leaked_revoked` for the key's org (audit/ raises the
- *    alert); the report itself is an org-less `key.leak_report_received` event with counts only.
+ * 3. Each revocation is an admin event `key.leaked_revoked` for the key's org and a `key_leaked` alert
+ *    (severity high) that notifies the org through its channels (webhook, email via system mail); the
+ *    alert is raised after the answer (detached), so neither timing nor body reveals a match. The
+ *    report itself is an org-less `key.leak_report_received` event with counts only.
  * The caller learns nothing: the result is the count received, whatever matched. A matched token was
  * usable by its holder anyway, so revoking on an anonymous report only takes access away.
  */
-export function createLeakedKeyService(deps: { db: Db; pepper: string; clock: Clock; audit: AuditRecorder }) {
+export interface LeakedKeyRevoked { orgId: string; keyId: string; type: string; url: string; source: string; at: number }
+
+export function createLeakedKeyService(deps: {
+  db: Db; pepper: string; clock: Clock; audit: AuditRecorder
+  /** Raises the alert (app.ts: monitoring's `key_leaked` rule). Runs detached; failures go to onError. */
+  onRevoked?: (revoked: LeakedKeyRevoked) => Promise<unknown>
+  onError?: (what: string, err: unknown) => void
+}) {
   const system = { type: 'system' as const, id: 'secret-scanning' }
+  let tail: Promise<unknown> = Promise.resolve()
+  const detach = (job: () => Promise<unknown>) => {
+    tail = tail.then(job).catch((err) => deps.onError?.('leaked key: raising the alert failed', err))
+  }
 
   async function report(findings: LeakReport, meta: RequestMeta): Promise<{ received: number }> {
     let wellFormed = 0
@@ -41,6 +54,8 @@ export function createLeakedKeyService(deps: { db: Db; pepper: string; clock: Cl
           orgId: row.org_id, actor: system, action: 'key.leaked_revoked', target: { type: 'api_key', id: row.id },
           details: { type: finding.type, url: finding.url, source: finding.source }, ip: meta.ip, requestId: meta.requestId, outcome: 'success',
         })
+        const revokedKey = { orgId: row.org_id, keyId: row.id, type: finding.type, url: finding.url, source: finding.source, at: now }
+        if (deps.onRevoked) detach(() => deps.onRevoked!(revokedKey))
       }
     }
     deps.audit.record({
@@ -50,7 +65,14 @@ export function createLeakedKeyService(deps: { db: Db; pepper: string; clock: Cl
     return { received: findings.length }
   }
 
-  return { report }
+  return {
+    report,
+    /** Resolves once the detached alerts have been raised (tests, close). */
+    async settled(): Promise<void> {
+      let seen: Promise<unknown>
+      do { seen = tail; await seen } while (seen !== tail)
+    },
+  }
 }
 
 export type LeakedKeyService = ReturnType<typeof createLeakedKeyService>

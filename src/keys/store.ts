@@ -34,8 +34,11 @@ export function findKeyForUpdate(trx: DbOrTrx, orgId: string, id: string) {
 }
 
 /** Newest first; `before` is the id cursor (ids are time-ordered). */
-export function listKeys(db: DbOrTrx, orgId: string, opts: { limit: number; before?: string }) {
+export function listKeys(db: DbOrTrx, orgId: string, opts: { limit: number; before?: string; environments?: readonly ('live' | 'test')[] }) {
   let q = db.selectFrom('api_keys').selectAll().where('org_id', '=', orgId)
+    // Canary keys are listed apart (GET /v1/canary-keys, keys/canary.ts).
+    .where('id', 'not in', db.selectFrom('canary_keys').select('key_id'))
+  if (opts.environments) q = q.where('environment', 'in', [...opts.environments])
   if (opts.before) q = q.where('id', '<', opts.before)
   return q.orderBy('id', 'desc').limit(opts.limit).execute()
 }

@@ -13,14 +13,14 @@ class Exceeded extends Error {
 
 /**
  * Counters in `quota_counters`. In one transaction: create missing rows, then one
- * conditional UPDATE per counter (`used + n <= limit`, restarting a stale window).
+ * conditional UPDATE per counter (`used + amount <= limit`, restarting a stale window).
  * PostgreSQL row locks serialize concurrent reservations and re-check the WHERE on
  * the committed row; SQLite runs one write transaction at a time. A counter that
  * does not fit aborts the transaction, so nothing is reserved.
  */
 export function createSqlQuotaStore(db: Db): QuotaStore {
   return {
-    async reserve(orgId, counters, count) {
+    async reserve(orgId, counters) {
       // Same lock order in every transaction: no deadlocks between concurrent batches.
       const sorted = [...counters].sort((a, b) => (a.subject + a.window).localeCompare(b.subject + b.window))
       try {
@@ -32,11 +32,11 @@ export function createSqlQuotaStore(db: Db): QuotaStore {
           for (const c of sorted) {
             const r = await trx.updateTable('quota_counters')
               .set((eb) => ({
-                used: eb.case().when('window_start', '=', c.windowStart).then(eb('used', '+', count)).else(count).end(),
+                used: eb.case().when('window_start', '=', c.windowStart).then(eb('used', '+', c.amount)).else(c.amount).end(),
                 window_start: c.windowStart,
               }))
               .where('org_id', '=', orgId).where('subject', '=', c.subject).where('window', '=', c.window)
-              .where((eb) => eb(eb(eb.case().when('window_start', '=', c.windowStart).then(eb.ref('used')).else(0).end(), '+', count), '<=', c.limit))
+              .where((eb) => eb(eb(eb.case().when('window_start', '=', c.windowStart).then(eb.ref('used')).else(0).end(), '+', c.amount), '<=', c.limit))
               .executeTakeFirst()
             if (Number(r.numUpdatedRows) === 0) {
               const row = await trx.selectFrom('quota_counters').select(['used', 'window_start'])

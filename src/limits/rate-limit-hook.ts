@@ -14,7 +14,7 @@ function refusal(outcomes: Outcome[], headers: Record<string, string>): AppError
 
 /**
  * The pipeline's rate-limit step (after authentication): key + org buckets for an
- * authenticated principal, the IP bucket otherwise, plus the route's own
+ * authenticated principal (the org bucket per environment), the IP bucket otherwise, plus the route's own
  * `config.rateLimit` bucket. Buckets are consumed in parallel: one limiter call
  * (one Redis round trip) each. Sets RateLimit-Policy / RateLimit on the reply;
  * 429 `rate_limited` with Retry-After when any bucket is exhausted.
@@ -23,7 +23,8 @@ export function createRateLimitHook(limiter: RateLimiter): RequestHook {
   return async (req, reply) => {
     const p = req.principal
     const pending = p
-      ? [limiter.consume('key', p.credentialId), limiter.consume('org', p.orgId)]
+      // Per environment: sandbox traffic never exhausts the organization's live budget.
+      ? [limiter.consume('key', p.credentialId), limiter.consume('org', p.environment === 'live' ? p.orgId : `${p.orgId}:${p.environment}`)]
       : [limiter.consume('ip', req.clientIp)]
     const route = req.routeOptions.config?.rateLimit
     if (route) pending.push(limiter.consumeRoute(`${req.method} ${req.routeOptions.url ?? '*'}`, p?.credentialId ?? req.clientIp, route))

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { AppError } from '../core/errors.ts'
 import { DAY } from '../core/clock.ts'
 import type { DbOrTrx } from '../storage/db.ts'
+import type { Environment } from '../core/principal.ts'
 
 export const IDEMPOTENCY_TTL_MS = DAY
 const KEY_SHAPE = /^[\x21-\x7e]{1,255}$/
@@ -21,11 +22,14 @@ export const requestHash = (route: string, body: unknown) =>
 
 /**
  * Same key + same request → the stored response; same key + different request → 409.
- * Keys live 24 h per organization.
+ * Keys live 24 h per organization and environment: a key first used by a test credential is a
+ * different key for a live one (else the live send would replay the sandboxed response and never go out).
  */
-export async function findReplay(db: DbOrTrx, orgId: string, key: string, hash: string, now: number): Promise<StoredResponse | null> {
+export interface IdempotencyScope { orgId: string; environment: Environment }
+
+export async function findReplay(db: DbOrTrx, scope: IdempotencyScope, key: string, hash: string, now: number): Promise<StoredResponse | null> {
   const row = await db.selectFrom('idempotency_keys').selectAll()
-    .where('org_id', '=', orgId).where('key', '=', key).where('expires_at', '>', now).executeTakeFirst()
+    .where('org_id', '=', scope.orgId).where('environment', '=', scope.environment).where('key', '=', key).where('expires_at', '>', now).executeTakeFirst()
   if (!row) return null
   if (row.request_hash !== hash) {
     throw new AppError('idempotency_conflict', 'This Idempotency-Key was already used with a different request.')
@@ -33,11 +37,11 @@ export async function findReplay(db: DbOrTrx, orgId: string, key: string, hash: 
   return { statusCode: row.status_code, body: JSON.parse(row.response) }
 }
 
-export async function saveResponse(db: DbOrTrx, orgId: string, key: string, hash: string, res: StoredResponse, now: number): Promise<void> {
+export async function saveResponse(db: DbOrTrx, scope: IdempotencyScope, key: string, hash: string, res: StoredResponse, now: number): Promise<void> {
   // An expired row with the same key is replaced.
-  await db.deleteFrom('idempotency_keys').where('org_id', '=', orgId).where('key', '=', key).where('expires_at', '<=', now).execute()
+  await db.deleteFrom('idempotency_keys').where('org_id', '=', scope.orgId).where('environment', '=', scope.environment).where('key', '=', key).where('expires_at', '<=', now).execute()
   await db.insertInto('idempotency_keys').values({
-    org_id: orgId, key, request_hash: hash, status_code: res.statusCode, response: JSON.stringify(res.body),
+    org_id: scope.orgId, environment: scope.environment, key, request_hash: hash, status_code: res.statusCode, response: JSON.stringify(res.body),
     created_at: now, expires_at: now + IDEMPOTENCY_TTL_MS,
   }).execute()
 }

@@ -1,5 +1,6 @@
 import { notFound } from '../core/errors.ts'
 import type { Principal } from '../core/principal.ts'
+import { canSee, environmentsVisibleTo } from '../access/sandbox.ts'
 import type { FieldCipher } from '../crypto/cipher.ts'
 import type { Db } from '../storage/db.ts'
 import { fieldFilter, masks } from '../access/field-filter.ts'
@@ -23,7 +24,7 @@ const eventView = fieldFilter({ id: true, type: true, at: true, recipients: pii,
 const messageView = fieldFilter({
   id: true, status: true, environment: true, from: true, to: pii, cc: pii, bcc: pii, reply_to: pii, subject: true,
   tags: true, metadata: true, recipient_count: true, delivered_count: true, failed_count: true,
-  created_at: true, send_at: true, updated_at: true, events: { nested: eventView },
+  created_at: true, send_at: true, updated_at: true, events: { nested: eventView }, system: true,
 })
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
@@ -42,12 +43,15 @@ export function createMessageReads(deps: { db: Db; cipher: FieldCipher }) {
       tags: JSON.parse(m.tags) as string[], recipient_count: m.recipient_count,
       delivered_count: m.delivered_count, failed_count: m.failed_count,
       created_at: iso(m.created_at), send_at: iso(m.send_at), updated_at: iso(m.updated_at),
+      // Sealpost's own mail (system-mail/sender.ts): no API key can carry this credential id.
+      system: m.credential_id === 'system-mail',
     }
   }
 
   async function get(principal: Principal, id: string) {
     const m = await findMessage(deps.db, principal.orgId, id)
-    if (!m) throw notFound('Message')
+    // A test credential never reads live mail (access/sandbox.ts): it is as absent as another org's.
+    if (!m || !canSee(principal, m.environment)) throw notFound('Message')
     const rows = await listEvents(deps.db, principal.orgId, id)
     const events = await Promise.all(rows.map(async (e) => ({
       id: e.id, type: e.type, at: iso(e.at),
@@ -59,7 +63,7 @@ export function createMessageReads(deps: { db: Db; cipher: FieldCipher }) {
   async function list(principal: Principal, q: ListInput) {
     const limit = q.limit ?? 20
     const rows = await listMessages(deps.db, principal.orgId, {
-      limit, cursor: q.cursor, status: q.status, tag: q.tag,
+      limit, cursor: q.cursor, status: q.status, tag: q.tag, environments: environmentsVisibleTo(principal),
       createdAfter: q.created_after ? Date.parse(q.created_after) : undefined,
       createdBefore: q.created_before ? Date.parse(q.created_before) : undefined,
     })

@@ -14,16 +14,16 @@ export function messageRoutes(messages: MessageService, reads: MessageReads): Fa
       req.auditDetails = { message_ids: body.id ? [body.id] : (body.data ?? []).map((m) => m.id).slice(0, 500), replayed: r.replayed }
       return reply.code(r.statusCode).send(r.body)
     }
-    app.post('/v1/messages', { config: { scopes: ['messages:send'] }, schema: { body: SendBody } }, async (req, reply) =>
+    app.post('/v1/messages', { config: { scopes: ['messages:send'], environment: 'sealed' }, schema: { body: SendBody } }, async (req, reply) =>
       reply202(reply, await messages.send(req.principal!, req.body as SendInput, req.headers['idempotency-key']), req))
 
-    app.post('/v1/messages/batch', { config: { scopes: ['messages:send'] }, schema: { body: BatchBody } }, async (req, reply) =>
+    app.post('/v1/messages/batch', { config: { scopes: ['messages:send'], environment: 'sealed' }, schema: { body: BatchBody } }, async (req, reply) =>
       reply202(reply, await messages.sendBatch(req.principal!, (req.body as { messages: SendInput[] }).messages, req.headers['idempotency-key']), req))
 
-    app.get('/v1/messages', { config: { scopes: ['messages:read'] }, schema: { querystring: ListQuery } }, async (req) =>
+    app.get('/v1/messages', { config: { scopes: ['messages:read'], environment: 'sealed' }, schema: { querystring: ListQuery } }, async (req) =>
       reads.list(req.principal!, req.query as ListInput))
 
-    app.get('/v1/messages/:id', { config: { scopes: ['messages:read'] }, schema: { params: IdParams } }, async (req) =>
+    app.get('/v1/messages/:id', { config: { scopes: ['messages:read'], environment: 'sealed' }, schema: { params: IdParams } }, async (req) =>
       reads.get(req.principal!, (req.params as { id: string }).id))
   }
 }

@@ -1,6 +1,6 @@
 import { AppError } from '../core/errors.ts'
 import type { Clock } from '../core/clock.ts'
-import type { Principal } from '../core/principal.ts'
+import type { Environment, Principal } from '../core/principal.ts'
 import type { FieldCipher } from '../crypto/cipher.ts'
 import type { DeliveryQueue } from '../delivery/contract.ts'
 import type { Db } from '../storage/db.ts'
@@ -15,14 +15,14 @@ export interface SenderDomains {
   findSenderDomain(orgId: string, domainName: string): Promise<{ id: string; status: 'pending' | 'verified' | 'failing' } | null>
 }
 
-/** Sending quotas (limits/ implements it): throws quota_exceeded, reserving nothing, when `count` would cross a limit. */
+/** Sending quotas (limits/ implements it): throws quota_exceeded, reserving nothing, when the messages or their recipients would cross a limit. */
 export interface SendQuota {
-  reserve(principal: Principal, count: number): Promise<void>
+  reserve(principal: Principal, amount: { messages: number; recipients: number }): Promise<void>
 }
 
-/** The suppression list (suppressions/ implements it): which of these addresses must not be mailed. */
+/** The suppression list (suppressions/ implements it): which of these addresses a send in `environment` must not mail. */
 export interface SuppressionCheck {
-  suppressed(orgId: string, addresses: string[]): Promise<Set<string>>
+  suppressed(orgId: string, addresses: string[], environment: Environment): Promise<Set<string>>
 }
 
 export interface MessageServiceDeps {
@@ -61,8 +61,8 @@ export function createMessageService(deps: MessageServiceDeps) {
   }
 
   /** Removes suppressed recipients from the draft in place; returns how many were dropped. */
-  async function dropSuppressed(orgId: string, d: Draft): Promise<number> {
-    const hits = await deps.suppressions.suppressed(orgId, recipientsOf(d).map((a) => a.address))
+  async function dropSuppressed(principal: Principal, d: Draft): Promise<number> {
+    const hits = await deps.suppressions.suppressed(principal.orgId, recipientsOf(d).map((a) => a.address), principal.environment)
     if (!hits.size) return 0
     const keep = (l: Draft['to']) => l.filter((a) => !hits.has(a.address.toLowerCase()))
     const before = recipientsOf(d).length
@@ -81,7 +81,7 @@ export function createMessageService(deps: MessageServiceDeps) {
     const key = checkIdempotencyKey(idempotencyKey)
     const hash = key ? requestHash(route, inputs) : ''
     if (key) {
-      const replay = await findReplay(deps.db, principal.orgId, key, hash, now)
+      const replay = await findReplay(deps.db, principal, key, hash, now)
       if (replay) return { ...replay, replayed: true }
     }
     const batch = inputs.length > 1 || route.endsWith('/batch')
@@ -90,9 +90,9 @@ export function createMessageService(deps: MessageServiceDeps) {
     // Independent lookups: one round trip of latency, not two.
     const [domainIds, dropped] = await Promise.all([
       Promise.all(drafts.map((d, i) => domainIdFor(principal, d, field(i) ? `${field(i)}.from` : 'from'))),
-      Promise.all(drafts.map((d) => dropSuppressed(principal.orgId, d))),
+      Promise.all(drafts.map((d) => dropSuppressed(principal, d))),
     ])
-    await deps.quota.reserve(principal, drafts.length)
+    await deps.quota.reserve(principal, { messages: drafts.length, recipients: drafts.reduce((n, d) => n + recipientsOf(d).length, 0) })
     const prepared = await Promise.all(drafts.map((d, i) => prepareMessage(deps.cipher, principal, d, domainIds[i], now, dropped[i])))
     const response: StoredResponse = { statusCode: 202, body: respond(prepared.map((p, i) => accepted(p, drafts[i]))) }
     try {
@@ -102,12 +102,12 @@ export function createMessageService(deps: MessageServiceDeps) {
         await deps.queue.enqueue(trx, prepared.filter((p) => p.recipientDomains.length).map((p) => ({
           orgId: principal.orgId, messageId: p.row.id as string, runAt: p.runAt, recipientDomains: p.recipientDomains,
         })))
-        if (key) await saveResponse(trx, principal.orgId, key, hash, response, now)
+        if (key) await saveResponse(trx, principal, key, hash, response, now)
       })
     } catch (err) {
       // A concurrent request with the same key won the race: answer as it did.
       if (key) {
-        const replay = await findReplay(deps.db, principal.orgId, key, hash, now)
+        const replay = await findReplay(deps.db, principal, key, hash, now)
         if (replay) return { ...replay, replayed: true }
       }
       throw err

@@ -20,7 +20,7 @@ export interface BounceSink {
 /** Where outcomes become customer webhook events (webhooks/ implements it). */
 export interface OutcomeEvents {
   /** Looks up subscribers and encrypts now; the returned function only inserts (inside the worker's transaction). */
-  prepare(orgId: string, events: { id: string; type: `message.${'delivered' | 'deferred' | 'failed' | 'bounced' | 'sandboxed'}`; at: number; data: Record<string, unknown> }[]): Promise<(db: DbOrTrx) => Promise<void>>
+  prepare(orgId: string, events: { id: string; type: `message.${'delivered' | 'deferred' | 'failed' | 'bounced' | 'sandboxed'}`; at: number; data: Record<string, unknown> }[], environment?: 'live' | 'test'): Promise<(db: DbOrTrx) => Promise<void>>
 }
 
 export interface MessageSourceDeps {
@@ -93,7 +93,8 @@ export function createMessageSource(deps: MessageSourceDeps): MessageSource {
       const suppress = outcome.kind === 'failed' && outcome.bounce === 'hard'
         ? await Promise.all(outcome.recipients.map((r) => deps.suppressions.prepare(orgId, r, 'hard_bounce', messageId)))
         : []
-      const emit = await deps.events?.prepare(orgId, [{ id: eventId, type: `message.${type}`, at, data: { message_id: messageId, ...detail } }])
+      // Only test mail is sandboxed; everything else happened to live mail (access/sandbox.ts).
+      const emit = await deps.events?.prepare(orgId, [{ id: eventId, type: `message.${type}`, at, data: { message_id: messageId, ...detail } }], outcome.kind === 'sandboxed' ? 'test' : 'live')
       return async (trx: DbOrTrx) => {
         await insertEvents(trx, [{ id: eventId, org_id: orgId, message_id: messageId, type, at, detail: encrypted }])
         if (emit) await emit(trx)

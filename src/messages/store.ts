@@ -21,11 +21,14 @@ export function listEvents(db: DbOrTrx, orgId: string, messageId: string) {
 
 export interface ListFilter {
   limit: number; cursor?: string; status?: MessageStatus; tag?: string; createdAfter?: number; createdBefore?: number
+  /** Only these environments (a test credential sees only test mail: access/sandbox.ts). */
+  environments?: readonly ('live' | 'test')[]
 }
 
 /** Newest first; the cursor is the last id of the previous page. */
 export function listMessages(db: DbOrTrx, orgId: string, f: ListFilter) {
   let q = db.selectFrom('messages').selectAll().where('org_id', '=', orgId)
+  if (f.environments) q = q.where('environment', 'in', [...f.environments])
   if (f.cursor) q = q.where('id', '<', f.cursor)
   if (f.status) q = q.where('status', '=', f.status)
   // Tags are a JSON array of [A-Za-z0-9_.:-] strings, so the quoted form matches exactly one element.

@@ -42,6 +42,8 @@ export interface MessageEventsTable {
 
 export interface IdempotencyKeysTable {
   org_id: string
+  /** Keyed per environment: a test credential's key never replays a live send. */
+  environment: 'live' | 'test'
   key: string
   request_hash: string
   status_code: number

@@ -4,9 +4,9 @@ import type { AlertView } from './alert-view.ts'
 import { postSignedWebhook } from './webhook.ts'
 import type { OutboundGuard } from '../net/guard.ts'
 
-/** Email for alerts; app.ts plugs in an SMTP-backed sender. */
+/** Email for alerts; app.ts plugs in system mail (system-mail/sender.ts, through the delivery pipeline). */
 export interface AlertMailer {
-  send(mail: { to: string; subject: string; text: string }): Promise<void>
+  send(mail: { to: string; subject: string; text: string; orgId?: string | null }): Promise<void>
 }
 
 export interface NotifyResult { channel: 'webhook' | 'email'; ok: boolean; detail?: string }
@@ -41,7 +41,7 @@ export function createNotifier(deps: { policies: PolicyStore; clock: Clock; mail
         const text = `${alert.summary}\n\nRule: ${alert.rule}\nSeverity: ${alert.severity}\nAutomatic actions: ${actions.join(', ') || 'none'}\nAlert: ${alert.id}\n\nEvidence:\n${JSON.stringify(alert.evidence, null, 2)}\n`
         for (const to of policy.emails) {
           try {
-            await deps.mailer.send({ to, subject: `[Sealpost] ${alert.severity} security alert: ${alert.rule}`, text })
+            await deps.mailer.send({ to, orgId: alert.orgId, subject: `[Sealpost] ${alert.severity} security alert: ${alert.rule}`, text })
             out.push({ channel: 'email', ok: true })
           } catch (err) {
             out.push({ channel: 'email', ok: false, detail: (err as Error).message })

@@ -35,10 +35,11 @@ export interface MonitoringRouteDeps { alerts: AlertService; admin: ResponseAdmi
 export function monitoringRoutes(deps: MonitoringRouteDeps): FastifyPluginAsync {
   const { alerts, admin, policies } = deps
   return async (app) => {
-    const manage = { scopes: ['alerts:manage'] }
+    // Alerts and automatic responses guard the whole organization: live credentials only.
+    const manage = { scopes: ['alerts:manage'], environment: 'live-only' as const }
     app.get('/v1/alerts', { config: manage, schema: { querystring: AlertQuery } }, async (req) => alerts.list(req.principal!, req.query as any))
     app.get('/v1/alerts/policy', { config: manage }, async (req) => policies.view(req.principal!.orgId))
-    app.put('/v1/alerts/policy', { config: { scopes: ['org:admin'] }, schema: { body: PolicyBody } }, async (req, reply) => {
+    app.put('/v1/alerts/policy', { config: { scopes: ['org:admin'], environment: 'live-only', stepUp: true }, schema: { body: PolicyBody } }, async (req, reply) => {
       const { view, webhookSecret } = await policies.set(req.principal!.orgId, req.body as any, `${req.principal!.actor.type}:${req.principal!.actor.id}`)
       req.auditDetails = { rulesChanged: Object.keys((req.body as any).rules ?? {}), webhookChanged: webhookSecret !== null }
       // The signing secret is shown once, when the webhook is set.
@@ -52,7 +53,7 @@ export function monitoringRoutes(deps: MonitoringRouteDeps): FastifyPluginAsync 
       alerts.resolve(req.principal!, (req.params as any).id, meta(req)))
 
     app.get('/v1/ip-blocks', { config: manage }, async (req) => admin.listIpBlocks(req.principal!))
-    app.delete('/v1/ip-blocks/:id', { config: manage, schema: { params: id('ipb') } }, async (req, reply) => {
+    app.delete('/v1/ip-blocks/:id', { config: { ...manage, stepUp: true }, schema: { params: id('ipb') } }, async (req, reply) => {
       await admin.liftIpBlock(req.principal!, (req.params as any).id, meta(req))
       return reply.code(204).send()
     })

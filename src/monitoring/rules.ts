@@ -25,6 +25,8 @@ export const RULES = {
   off_hours_activity: { severity: 'low', actions: ['notify'], description: "A key is used at an hour (UTC) it is almost never used." },
   bounce_rate_spike: { severity: 'high', actions: ['notify'], description: 'The bounce rate of an organization is far above its baseline.' },
   complaint_rate_spike: { severity: 'high', actions: ['notify'], description: 'The complaint rate of an organization is far above its baseline.' },
+  key_leaked: { severity: 'high', actions: ['notify'], description: 'A secret-scanning report matched a live key; the key was revoked (POST /v1/keys/leaked).' },
+  canary_key_used: { severity: 'critical', actions: ['block_ip', 'notify'], description: 'A canary (decoy) key was presented: whoever holds it took it from where it was planted.' },
 } as const satisfies Record<string, { severity: Severity; actions: readonly Action[]; description: string }>
 
 export type RuleName = keyof typeof RULES

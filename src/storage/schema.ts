@@ -18,5 +18,7 @@ import type { AuditTables } from '../audit/table.ts'
 import type { MonitoringTables } from '../monitoring/table.ts'
 import type { LimitTables } from '../limits/table.ts'
 import type { WebhookTables } from '../webhooks/table.ts'
+import type { SystemMailTables } from '../system-mail/table.ts'
+import type { CanaryKeyTables } from '../keys/canary-table.ts'
 
-export interface Database extends OrgTables, KeyTables, OAuthTables, UserTables, DomainTables, MessageTables, SuppressionTables, QueueTables, CryptoTables, ContactTables, AuditTables, MonitoringTables, LimitTables, WebhookTables {}
+export interface Database extends OrgTables, KeyTables, OAuthTables, UserTables, DomainTables, MessageTables, SuppressionTables, QueueTables, CryptoTables, ContactTables, AuditTables, MonitoringTables, LimitTables, WebhookTables, SystemMailTables, CanaryKeyTables {}

@@ -35,14 +35,14 @@ export function suppressionRoutes(deps: { suppressions: SuppressionService; toke
     }
 
     // GET never changes state (link scanners follow links): it shows a button that POSTs.
-    app.get('/v1/unsubscribe/:token', { config: { public: true, rateLimit: { points: 30, durationSec: 60 } }, schema: { params: TokenParams } }, async (req, reply) => {
+    app.get('/v1/unsubscribe/:token', { config: { public: true, rateLimit: { points: 30, durationSec: 60 }, environment: 'any' }, schema: { params: TokenParams } }, async (req, reply) => {
       const { token } = req.params as { token: string }
       if (!deps.tokens.verify(token)) throw new AppError('not_found', 'This unsubscribe link is not valid.')
       return reply.header('content-security-policy', PAGE_CSP).type('text/html; charset=utf-8')
         .send(page(`<h1>Unsubscribe</h1><p>Stop receiving these emails?</p><form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`))
     })
 
-    app.post('/v1/unsubscribe/:token', { config: { public: true, rateLimit: { points: 30, durationSec: 60 } }, schema: { params: TokenParams } }, async (req, reply) => {
+    app.post('/v1/unsubscribe/:token', { config: { public: true, rateLimit: { points: 30, durationSec: 60 }, environment: 'any' }, schema: { params: TokenParams } }, async (req, reply) => {
       await unsubscribe((req.params as { token: string }).token)
       if ((req.headers.accept ?? '').includes('text/html')) {
         return reply.header('content-security-policy', PAGE_CSP).type('text/html; charset=utf-8').send(page('<h1>Unsubscribed</h1><p>You will not receive these emails again.</p>'))
@@ -53,7 +53,7 @@ export function suppressionRoutes(deps: { suppressions: SuppressionService; toke
     const Id = Type.Object({ id: Type.String({ pattern: '^sup_[0-9a-hjkmnp-tv-z]{26}$' }) }, { additionalProperties: false })
     const List = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })), cursor: Type.Optional(Type.String({ pattern: '^sup_[0-9a-hjkmnp-tv-z]{26}$' })) }, { additionalProperties: false })
     const Add = Type.Object({ address: Type.String({ minLength: 3, maxLength: 320 }) }, { additionalProperties: false })
-    const access = { scopes: ['suppressions:manage'] }
+    const access = { scopes: ['suppressions:manage'], environment: 'sealed' as const }
 
     app.get('/v1/suppressions', { config: access, schema: { querystring: List } }, async (req) => {
       const q = req.query as { limit?: number; cursor?: string }

@@ -13,6 +13,8 @@ export interface SuppressionsTable {
   /** Message that caused it (bounce, unsubscribe), if any. */
   message_id: string | null
   created_at: number
+  /** Of the credential that added it; bounces and unsubscribes come from real mail: live. */
+  environment: 'live' | 'test'
 }
 
 export interface SuppressionTables {

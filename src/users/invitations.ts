@@ -41,7 +41,7 @@ export function createInvitationService(deps: UsersDeps, members: MemberService,
     const token = newToken()
     await insertInvitation(db, { id, org_id: p.orgId, email, role: input.role, token_hash: hashToken(token), invited_by: p.actor.id, created_at: at, expires_at: at + INVITATION_TTL_MS, accepted_at: null, accepted_by: null, revoked_at: null })
     const link = new URL(`/accept-invitation#token=${token}`, deps.publicUrl).toString()
-    await deps.mail.send({ to: email, kind: 'invitation', subject: 'You are invited to a Sealpost organization', text: `You have been invited to join an organization on Sealpost.\nAccept within 7 days:\n${link}\n\ntoken: ${token}\n` })
+    await deps.mail.send({ to: email, kind: 'invitation', orgId: p.orgId, subject: 'You are invited to a Sealpost organization', text: `You have been invited to join an organization on Sealpost.\nAccept within 7 days:\n${link}\n\ntoken: ${token}\n` })
     deps.audit.record({ orgId: p.orgId, actor: p.actor, action: 'invitation.created', target: { type: 'invitation', id }, outcome: 'success', ip: meta.ip, requestId: meta.requestId, details: { role: input.role } })
     return { id, email, role: input.role, createdAt: at, expiresAt: at + INVITATION_TTL_MS }
   }

@@ -1,6 +1,7 @@
 /**
- * How users/ sends its own emails (verification links, invitations). Pluggable:
- * app.ts may pass an SMTP-backed sender; tests read the in-memory outbox.
+ * How Sealpost sends its own emails (verification links, invitations, password resets,
+ * alerts). Production: system-mail/sender.ts, through the delivery pipeline; tests that
+ * pass AppDeps.mailSender read the in-memory outbox instead.
  *
  * @example
  *   const outbox = createMemoryOutbox()
@@ -12,7 +13,9 @@ export interface SystemMail {
   subject: string
   text: string
   /** What the mail is for, so tests and logs can tell them apart without parsing text. */
-  kind: 'verify_email' | 'invitation'
+  kind: 'verify_email' | 'invitation' | 'password_reset' | 'alert'
+  /** The organization the mail concerns (its admins see it in GET /v1/system-mail); none for account mail. */
+  orgId?: string | null
 }
 
 export interface MailSender {

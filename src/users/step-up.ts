@@ -12,9 +12,13 @@ import type { Principal } from '../core/principal.ts'
  * their scopes and ABAC conditions instead. A session principal has
  * `actor.type === 'user'` and carries `mfaVerifiedAt`.
  *
+ * Routes declare it (`config: { stepUp: true }`, http/types.ts) and the authorize step calls
+ * `require` before the handler (access/authorize.ts), so there is one mechanism and a route-table
+ * test lists every route that needs it. users/ still calls it for its own conditional cases
+ * (removing a factor needs step-up only once one exists).
+ *
  * @example
- *   // keys/service.ts, before creating a key:
- *   stepUp.require(principal)   // throws step_up_required (403) when stale
+ *   app.post('/v1/keys', { config: { scopes: ['keys:manage'], environment: 'sealed', stepUp: true } }, ...)
  */
 export const DEFAULT_STEP_UP_MS = 5 * 60_000
 

@@ -57,11 +57,11 @@ export interface UserRecoveryCodesTable {
   used_at: number | null
 }
 
-/** Single-use emailed tokens (email verification). */
+/** Single-use emailed tokens (email verification, password reset: system-mail/password-reset.ts). */
 export interface UserTokensTable {
   token_hash: string
   user_id: string
-  purpose: 'verify_email'
+  purpose: 'verify_email' | 'password_reset'
   created_at: number
   expires_at: number
   used_at: number | null

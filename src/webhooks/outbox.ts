@@ -1,5 +1,6 @@
 import { newId } from '../core/ids.ts'
 import type { FieldCipher } from '../crypto/cipher.ts'
+import type { Environment } from '../core/principal.ts'
 import type { Db, DbOrTrx } from '../storage/db.ts'
 import type { Insertable } from 'kysely'
 import type { WebhookEvent } from './events.ts'
@@ -21,9 +22,10 @@ export function eventBody(e: WebhookEvent): string {
 export function createWebhookOutbox(deps: { db: Db; cipher: FieldCipher }) {
   const none = async () => {}
   return {
-    async prepare(orgId: string, events: WebhookEvent[]): Promise<(trx: DbOrTrx) => Promise<void>> {
+    /** `environment`: of the mail the events are about (sandbox endpoints never hear of live mail). */
+    async prepare(orgId: string, events: WebhookEvent[], environment: Environment = 'live'): Promise<(trx: DbOrTrx) => Promise<void>> {
       if (!events.length) return none
-      const endpoints = (await enabledEndpoints(deps.db, orgId)).map((e) => ({ id: e.id, events: JSON.parse(e.events) as string[] }))
+      const endpoints = (await enabledEndpoints(deps.db, orgId, environment)).map((e) => ({ id: e.id, events: JSON.parse(e.events) as string[] }))
       const pairs = events.flatMap((event) => endpoints.filter((ep) => ep.events.includes(event.type)).map((ep) => ({ event, endpointId: ep.id })))
       if (!pairs.length) return none
       const rows: Insertable<WebhookDeliveriesTable>[] = await Promise.all(pairs.map(async ({ event, endpointId }) => {

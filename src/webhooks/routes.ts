@@ -10,7 +10,7 @@ type Page = { limit?: number; cursor?: string }
 /** /v1/webhooks: thin handlers; the signing secret is in a response only at creation and rotation (no-store). */
 export function webhookRoutes(webhooks: WebhookService): FastifyPluginAsync {
   return async (app) => {
-    const config = { scopes: ['webhooks:manage'] }
+    const config = { scopes: ['webhooks:manage'], environment: 'sealed' as const }
 
     app.post('/v1/webhooks', { config, schema: { body: CreateWebhookBody, response: { 201: WebhookWithSecret } } }, async (req, reply) =>
       reply.code(201).header('cache-control', 'no-store').send(await webhooks.create(req.principal!, req.body as CreateWebhookInput)))

@@ -36,7 +36,7 @@ const NullableIso = Type.Union([Iso, Type.Null()])
 
 export const WebhookView = Type.Object({
   id: Type.String(), url: Type.String(), description: Type.Union([Type.String(), Type.Null()]),
-  events: Type.Array(Type.String()), enabled: Type.Boolean(),
+  events: Type.Array(Type.String()), enabled: Type.Boolean(), environment: Type.Union([Type.Literal('live'), Type.Literal('test')]),
   previous_secret_expires_at: NullableIso, created_at: Iso, updated_at: Iso,
 })
 export const WebhookWithSecret = Type.Object({ ...WebhookView.properties, secret: Type.String() })

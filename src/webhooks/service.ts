@@ -2,6 +2,7 @@ import { AppError, notFound } from '../core/errors.ts'
 import { newId } from '../core/ids.ts'
 import { DAY, type Clock } from '../core/clock.ts'
 import type { Principal } from '../core/principal.ts'
+import { canSee, environmentsVisibleTo } from '../access/sandbox.ts'
 import type { AuditRecorder } from '../core/audit-sink.ts'
 import type { FieldCipher } from '../crypto/cipher.ts'
 import type { Db } from '../storage/db.ts'
@@ -35,7 +36,7 @@ const refusedUrl = (cause?: unknown) => new AppError('url_not_allowed', 'url mus
 export function endpointView(row: WebhookEndpointRow, now: number) {
   const overlap = row.previous_secret_expires_at !== null && row.previous_secret_expires_at > now ? row.previous_secret_expires_at : null
   return {
-    id: row.id, url: row.url, description: row.description, events: JSON.parse(row.events) as string[], enabled: row.enabled === 1,
+    id: row.id, url: row.url, description: row.description, events: JSON.parse(row.events) as string[], enabled: row.enabled === 1, environment: row.environment,
     previous_secret_expires_at: iso(overlap), created_at: iso(row.created_at)!, updated_at: iso(row.updated_at)!,
   }
 }
@@ -56,7 +57,8 @@ export function createWebhookService(deps: WebhookServiceDeps) {
 
   async function load(p: Principal, id: string): Promise<WebhookEndpointRow> {
     const row = await findEndpoint(deps.db, p.orgId, id)
-    if (!row) throw notFound('Webhook')
+    // Another environment's endpoint is as absent as another organization's (access/sandbox.ts).
+    if (!row || !canSee(p, row.environment)) throw notFound('Webhook')
     return row
   }
 
@@ -70,7 +72,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         id, org_id: p.orgId, url, description: input.description ?? null,
         events: JSON.stringify(input.events ?? WEBHOOK_EVENT_TYPES), enabled: input.enabled === false ? 0 : 1,
         secret: await deps.cipher.encrypt(endpointSecretCtx(p.orgId, id, 'secret'), secret),
-        previous_secret: null, previous_secret_expires_at: null, created_at: at, updated_at: at,
+        previous_secret: null, previous_secret_expires_at: null, environment: p.environment, created_at: at, updated_at: at,
       }
       await insertEndpoint(deps.db, row)
       audit(p, 'webhook.created', id, { events: JSON.parse(row.events) })
@@ -79,7 +81,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
 
     async list(p: Principal, q: { limit?: number; cursor?: string }) {
       const limit = q.limit ?? 50
-      const rows = await listEndpoints(deps.db, p.orgId, limit, q.cursor)
+      const rows = await listEndpoints(deps.db, p.orgId, environmentsVisibleTo(p), limit, q.cursor)
       const page = rows.slice(0, limit)
       return { data: page.map((r) => endpointView(r, now())), next_cursor: rows.length > limit ? page[page.length - 1].id : null }
     },
@@ -101,6 +103,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     },
 
     async remove(p: Principal, id: string) {
+      await load(p, id)
       if (!(await deleteEndpoint(deps.db, p.orgId, id))) throw notFound('Webhook')
       audit(p, 'webhook.deleted', id)
     },

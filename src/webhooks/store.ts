@@ -1,4 +1,5 @@
 import { sql, type Insertable, type Updateable } from 'kysely'
+import type { Environment } from '../core/principal.ts'
 import type { Db, DbOrTrx } from '../storage/db.ts'
 import { isPostgres } from '../storage/dialects.ts'
 import type { WebhookAttemptsTable, WebhookDeliveriesTable, WebhookDeliveryRow, WebhookEndpointsTable } from './table.ts'
@@ -14,15 +15,20 @@ export function findEndpoint(db: DbOrTrx, orgId: string, id: string) {
 }
 
 /** Newest first; the cursor is the last id of the previous page. */
-export function listEndpoints(db: DbOrTrx, orgId: string, limit: number, cursor?: string) {
-  let q = db.selectFrom('webhook_endpoints').selectAll().where('org_id', '=', orgId)
+export function listEndpoints(db: DbOrTrx, orgId: string, environments: readonly Environment[], limit: number, cursor?: string) {
+  let q = db.selectFrom('webhook_endpoints').selectAll().where('org_id', '=', orgId).where('environment', 'in', [...environments])
   if (cursor) q = q.where('id', '<', cursor)
   return q.orderBy('id', 'desc').limit(limit + 1).execute()
 }
 
-/** Enabled endpoints of an org, with what they subscribe to (the emit path's one query). */
-export function enabledEndpoints(db: DbOrTrx, orgId: string) {
-  return db.selectFrom('webhook_endpoints').select(['id', 'events']).where('org_id', '=', orgId).where('enabled', '=', 1).execute()
+/**
+ * Enabled endpoints of an org that may see an event of `environment`, with what they subscribe to (the
+ * emit path's one query). Like every read (access/sandbox.ts): live endpoints get both, an endpoint
+ * created by a test credential only sandbox events, never what happened to live mail.
+ */
+export function enabledEndpoints(db: DbOrTrx, orgId: string, environment: Environment = 'live') {
+  const audience: Environment[] = environment === 'live' ? ['live'] : ['live', 'test']
+  return db.selectFrom('webhook_endpoints').select(['id', 'events']).where('org_id', '=', orgId).where('environment', 'in', audience).where('enabled', '=', 1).execute()
 }
 
 export async function updateEndpoint(db: DbOrTrx, orgId: string, id: string, set: Updateable<WebhookEndpointsTable>): Promise<boolean> {

@@ -13,6 +13,8 @@ export interface WebhookEndpointsTable {
   /** Encrypted: the secret before the last rotation, still signing until previous_secret_expires_at. */
   previous_secret: string | null
   previous_secret_expires_at: number | null
+  /** Of the credential that created it (access/sandbox.ts). */
+  environment: 'live' | 'test'
   created_at: number
   updated_at: number
 }

@@ -3,14 +3,20 @@ import assert from 'node:assert/strict'
 import { PassThrough } from 'node:stream'
 import { buildTestApp, bearer } from '../helpers/harness.ts'
 import { testDialects } from '../helpers/dialects.ts'
+import PostalMime from 'postal-mime'
+import { startSmtpSink } from '../helpers/smtp-sink.ts'
+import { testCerts } from '../helpers/certs.ts'
 
 for (const { name, skip } of await testDialects()) {
   test(`${name}: secrets and message content never reach audit events or logs`, { skip }, async (t) => {
     const logs: string[] = []
     const logStream = new PassThrough()
     logStream.on('data', (c) => logs.push(String(c)))
-    const h = await buildTestApp({ dialect: name, logStream })
-    t.after(() => h.close())
+    // The markers must really travel: accepted, delivered by a worker to a TLS sink, logged all the way.
+    const sink = await startSmtpSink()
+    const h = await buildTestApp({ dialect: name, logStream, env: { SMTP_URL: sink.url, SMTP_CA_FILE: (await testCerts()).caFile, DELIVERY_POLL_MS: '20' } })
+    const workers = await h.app.startWorkers()
+    t.after(async () => { await workers.stop(); await h.close(); await sink.close() })
     const org = await h.seedOrg('Acme')
     await h.seedDomain(org.orgId, 'acme.example')
 
@@ -31,7 +37,16 @@ for (const { name, skip } of await testDialects()) {
         html: `<p>${markers.html}</p>`, attachments: [{ filename: 'a.txt', content: markers.attachment, content_type: 'text/plain' }],
       },
     })
-    assert.ok([202, 403, 422].includes(send.statusCode), send.body)
+    assert.equal(send.statusCode, 202, send.body)
+    await sink.waitForMessages(1)
+    const delivered = await PostalMime.parse(sink.messages[0].raw)
+    assert.deepEqual(sink.messages[0].envelope.rcptTo, [markers.recipient])
+    assert.equal(delivered.subject, markers.subject)
+    assert.match(delivered.text ?? '', new RegExp(markers.text))
+    assert.match(delivered.html ?? '', new RegExp(markers.html))
+    assert.equal(Buffer.from(delivered.attachments[0].content as ArrayBuffer).toString('base64'), markers.attachment)
+    const id = send.json().id
+    for (let i = 0; i < 500 && (await h.db.selectFrom('messages').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status !== 'delivered'; i++) await new Promise((r) => setTimeout(r, 20))
     // A key creation: the secret is in the response once, never in the record of it.
     const created = await h.http.inject({ method: 'POST', url: '/v1/keys', headers: bearer(org.liveKey), payload: { name: 'ci', scopes: ['messages:send'], environment: 'live' } })
     assert.equal(created.statusCode, 201)

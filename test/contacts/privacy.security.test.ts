@@ -45,6 +45,13 @@ for (const { name, skip } of await testDialects()) {
       assert.equal((await send(org.liveKey, 'news@acme.test', ['later@example.com'])).json().status, 'queued')
     })
 
+    await t.test('a test key cannot opt a live recipient out: its unsubscribed contact is a test contact, live mail still goes', async () => {
+      assert.equal((await call(org.testKey, 'POST', '/v1/contacts', { email: 'sandbox.optout@example.com', unsubscribed: true })).statusCode, 201)
+      assert.equal((await send(org.liveKey, 'news@acme.test', ['sandbox.optout@example.com'])).json().status, 'queued')
+      // The test environment itself honours it.
+      assert.equal((await send(org.testKey, 'news@acme.test', ['sandbox.optout@example.com'])).json().status, 'suppressed')
+    })
+
     await t.test("another organization's unsubscribed contact does not stop this organization's mail", async () => {
       assert.equal((await send(other.liveKey, 'hello@other.test', ['opted.out@example.com'])).json().status, 'queued')
     })

@@ -16,6 +16,8 @@ const PUBLIC_V1: Record<string, string> = {
   'POST /v1/unsubscribe/:token': 'RFC 8058 one-click unsubscribe from mail clients (signed token)',
   'POST /v1/auth/login': 'password sign-in (back-off, lockout, no user enumeration)',
   'POST /v1/auth/verify-email': 'the emailed one-time token is the credential',
+  'POST /v1/auth/password-reset': 'a forgotten password: the same 202 whether or not the account exists',
+  'POST /v1/auth/password-reset/confirm': 'the emailed single-use, 30-minute token is the credential',
   'POST /v1/invitations/accept': 'the emailed invitation token is the credential',
 }
 

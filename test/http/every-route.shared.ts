@@ -6,7 +6,7 @@ import type { TestApp } from '../helpers/harness.ts'
 import { bearer } from '../helpers/harness.ts'
 import { newId } from '../../src/core/ids.ts'
 
-export interface TableRoute { method: string; url: string; config: { scopes?: readonly string[]; public?: boolean; optionalAuth?: boolean; rateLimit?: unknown; session?: string } }
+export interface TableRoute { method: string; url: string; config: { scopes?: readonly string[]; public?: boolean; optionalAuth?: boolean; rateLimit?: unknown; session?: string; environment?: string; stepUp?: boolean } }
 
 /** Every route once (HEAD mirrors GET and is skipped), in registration order. */
 export function routesOf(h: TestApp): TableRoute[] {

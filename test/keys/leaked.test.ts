@@ -1,6 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { buildTestApp } from '../helpers/harness.ts'
+import { createServer } from 'node:http'
+import { buildTestApp, bearer } from '../helpers/harness.ts'
+import { verifyWebhook } from '../../src/monitoring/webhook.ts'
 import { testDialects } from '../helpers/dialects.ts'
 import { createLeakedKeyService } from '../../src/keys/leaked.ts'
 import { findKey } from '../../src/keys/store.ts'
@@ -104,3 +106,57 @@ for (const { name, skip } of await testDialects()) {
     })
   })
 }
+
+/** A loopback receiver for the org's alert webhook. */
+async function alertReceiver(t: { after(fn: () => unknown): void }) {
+  const got: { headers: Record<string, string | string[] | undefined>; body: string }[] = []
+  const server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (c) => { body += c })
+    req.on('end', () => { got.push({ headers: req.headers, body }); res.writeHead(204).end() })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.after(() => new Promise<void>((r) => server.close(() => r())))
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/alerts`, got }
+}
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined | null | false>): Promise<T> {
+  for (let i = 0; i < 500; i++) {
+    const v = await fn()
+    if (v) return v
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+test('a leak that revokes a key raises a high alert and notifies the org by signed webhook and by system mail', async (t) => {
+  const hook = await alertReceiver(t)
+  const h = await buildTestApp({ env: { SEALPOST_WEBHOOK_ALLOW_PRIVATE: 'true' } })
+  t.after(() => h.close())
+  const org = await h.seedOrg()
+  await h.seedDomain(org.orgId, 'acme.test')
+  const put = await h.http.inject({ method: 'PUT', url: '/v1/alerts/policy', headers: bearer(org.liveKey), payload: { webhookUrl: hook.url, emails: ['security@acme.test'] } })
+  assert.equal(put.statusCode, 200, put.body)
+  const secret = put.json().webhookSecret
+  const leaked = await seedKey(h, { orgId: org.orgId })
+  const unrelated = await seedKey(h, { orgId: org.orgId })
+
+  assert.equal((await report(h, [finding(generateKey('live').token), finding(unrelated.secret.slice(0, -1))])).statusCode, 202)
+  assert.equal((await report(h, [finding(leaked.secret)])).statusCode, 202)
+
+  const alert = await eventually('the alert row', async () => h.db.selectFrom('monitoring_alerts').selectAll().where('org_id', '=', org.orgId).where('rule', '=', 'key_leaked').executeTakeFirst())
+  assert.equal(alert.severity, 'high')
+  assert.deepEqual([alert.subject_type, alert.subject_id], ['key', leaked.id])
+  assert.equal(JSON.parse(alert.evidence).url, 'https://github.com/acme/app/blob/main/.env')
+  const delivery = await eventually('the webhook', async () => hook.got[0])
+  assert.equal(verifyWebhook(secret, delivery.headers, delivery.body, Math.floor(h.clock.now().getTime() / 1000)), true)
+  const payload = JSON.parse(delivery.body)
+  assert.deepEqual([payload.alert.rule, payload.alert.severity, payload.alert.orgId], ['key_leaked', 'high', org.orgId])
+  const mail = await eventually('the alert email', async () => h.db.selectFrom('system_mail').selectAll().where('kind', '=', 'alert').executeTakeFirst())
+  assert.deepEqual([mail.org_id, mail.outcome], [org.orgId, 'queued'])
+  const msg = await h.db.selectFrom('messages').select(['org_id', 'credential_id', 'status']).where('id', '=', mail.message_id!).executeTakeFirstOrThrow()
+  assert.deepEqual(msg, { org_id: org.orgId, credential_id: 'system-mail', status: 'queued' })
+  // Exactly one alert and one webhook: the unknown and malformed tokens raised nothing.
+  assert.equal((await h.db.selectFrom('monitoring_alerts').select('id').execute()).length, 1)
+  assert.equal(hook.got.length, 1)
+})

@@ -2,6 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { buildTestApp, bearer } from '../helpers/harness.ts'
 import { LEAK_REPORT_RATE_LIMIT } from '../../src/keys/routes.ts'
+import { createKey } from '../../src/keys/service.ts'
+import { ALL_SCOPES } from '../../src/access/scopes.ts'
 
 const env = {
   SEALPOST_RATE_LIMIT_PER_KEY: '3', SEALPOST_RATE_LIMIT_PER_ORG: '5', SEALPOST_RATE_LIMIT_PER_IP: '4',
@@ -32,12 +34,17 @@ test('rate limits: key, org, IP, route and failed-auth buckets', async (t) => {
     assert.equal(body.error.details.limit, 3)
   })
 
-  await t.test('per org: the org bucket is shared by all its keys', async () => {
-    // 4 requests used so far (the refused one counted against the org too); one left.
-    assert.equal((await get(org.testKey)).statusCode, 200)
-    const r = await get(org.testKey)
+  await t.test('per org: the org bucket is shared by all its keys of one environment; the sandbox has its own', async () => {
+    // 4 live requests used so far (the refused one counted against the org too); one left.
+    const second = (await createKey(h.db, h.app.deps.pepper, h.clock, { orgId: org.orgId, name: 'second live', environment: 'live', scopes: ALL_SCOPES })).secret
+    assert.equal((await get(second)).statusCode, 200)
+    const r = await get(second)
     assert.equal(r.statusCode, 429)
     assert.equal(r.json().error.details.policy, 'org')
+    // The test key's traffic is counted apart: the live budget is spent, the sandbox's is not.
+    const sandbox = await get(org.testKey)
+    assert.equal(sandbox.statusCode, 200)
+    assert.match(String(sandbox.headers.ratelimit), /"org";r=4;/)
     // Another organization is unaffected.
     const other = await h.seedOrg('Other')
     assert.equal((await get(other.liveKey)).statusCode, 200)

@@ -22,7 +22,7 @@ test('Redis down: sending quotas fail closed with 503, not 500 and not unlimited
   t.after(() => redis.disconnect())
   const store = createRedisQuotaStore(redis)
   const now = Date.now()
-  await assert.rejects(store.reserve('org_1', [{ scope: 'org', subject: 'org', window: 'day', limit: 10, windowStart: now, resetAt: now + 1000 }], 1, now), (e: unknown) => {
+  await assert.rejects(store.reserve('org_1', [{ scope: 'org', unit: 'messages', subject: 'org', window: 'day', limit: 10, amount: 1, windowStart: now, resetAt: now + 1000 }], now), (e: unknown) => {
     assert.ok(e instanceof AppError)
     assert.equal(e.code, 'unavailable')
     assert.equal(e.status, 503)

@@ -54,5 +54,35 @@ for (const b of backends) {
       const list = await h.http.inject({ method: 'GET', url: '/v1/messages?limit=100', headers: bearer(other.liveKey) })
       assert.equal(list.json().data.length, 20)
     })
+
+    // Finding 10: a quota of 20 messages must not let 20 messages x 50 recipients through.
+    await t.test('recipients count: a quota of 20 is 20 recipients too, however they are packed into messages', async () => {
+      const org3 = await h.seedOrg('Wide')
+      await h.seedDomain(org3.orgId, 'wide.test')
+      const post = (to: string[]) => h.http.inject({ method: 'POST', url: '/v1/messages', headers: bearer(org3.liveKey), payload: { from: 'news@wide.test', to, subject: 'Hi', text: 'Hi' } })
+      const rcpts = (k: number, tag: string) => Array.from({ length: k }, (_, i) => `${tag}${i}@example.com`)
+      const tooMany = await post(rcpts(21, 'a'))
+      assert.equal(tooMany.statusCode, 429, tooMany.body)
+      assert.deepEqual(tooMany.json().error.details, { ...tooMany.json().error.details, scope: 'org', unit: 'recipients', limit: 20, requested: 21 })
+      assert.equal((await post(rcpts(20, 'b'))).statusCode, 202)
+      // One message of 20 used: the messages quota has 19 left, the recipients quota none.
+      const next = await post(['late@example.com'])
+      assert.equal(next.statusCode, 429)
+      assert.equal(next.json().error.details.unit, 'recipients')
+      const list = await h.http.inject({ method: 'GET', url: '/v1/messages?limit=100', headers: bearer(org3.liveKey) })
+      assert.equal(list.json().data.length, 1, 'refused sends stored nothing')
+    })
+
+    // Finding 8: sandbox sends consumed the live quota.
+    await t.test('test sends have their own quota: they never use up the live one', async () => {
+      const org4 = await h.seedOrg('Sandboxed')
+      await h.seedDomain(org4.orgId, 'sandboxed.test')
+      const batch = (key: string, k: number) => h.http.inject({ method: 'POST', url: '/v1/messages/batch', headers: bearer(key), payload: { messages: Array.from({ length: k }, (_, i) => ({ ...message(i), from: 'news@sandboxed.test' })) } })
+      assert.equal((await batch(org4.testKey, 20)).statusCode, 202)
+      assert.equal((await batch(org4.testKey, 1)).statusCode, 429, 'the sandbox has a quota of its own')
+      const live = await batch(org4.liveKey, 20)
+      assert.equal(live.statusCode, 202, live.body)
+      assert.equal((await batch(org4.liveKey, 1)).statusCode, 429)
+    })
   })
 }

@@ -79,7 +79,7 @@ for (const { name, skip } of await testDialects()) {
     const oldEvents = () => h.db.selectFrom('audit_events').select('id').where('org_id', '=', org.orgId).where('occurred_at', '<=', t0).where('action', '<>', 'anchor').execute()
     assert.ok((await oldEvents()).length > 0)
     const idem = (key: string, createdAt: number) => ({
-      org_id: org.orgId, key, request_hash: 'h', status_code: 202, response: '{}', created_at: createdAt, expires_at: createdAt + DAY,
+      org_id: org.orgId, environment: 'live' as const, key, request_hash: 'h', status_code: 202, response: '{}', created_at: createdAt, expires_at: createdAt + DAY,
     })
     h.clock.advance(31 * DAY)
     const now = h.clock.now().getTime()

@@ -3,13 +3,13 @@ import type { TestApp } from '../helpers/harness.ts'
 import { buildTestApp } from '../helpers/harness.ts'
 import type { DialectName } from '../../src/storage/dialects.ts'
 import { insertMembership } from '../../src/users/membership-store.ts'
-import type { MemoryOutbox } from '../../src/users/mail.ts'
+import { createMemoryOutbox, type MemoryOutbox } from '../../src/users/mail.ts'
 
 export const ORIGIN = 'https://sealpost.test'
 export const PASSWORD = 'correct horse battery staple 42'
 
 export function buildUsersApp(dialect: DialectName): Promise<TestApp> {
-  return buildTestApp({ dialect, env: { SEALPOST_PUBLIC_URL: ORIGIN } })
+  return buildTestApp({ dialect, env: { SEALPOST_PUBLIC_URL: ORIGIN }, deps: { mailSender: createMemoryOutbox() } })
 }
 
 export const outbox = (h: TestApp) => h.app.systemMail as MemoryOutbox

@@ -32,8 +32,11 @@ type CreateBodyT = {
 /** `/v1/oauth/clients`: register, list, read, delete clients; rotate a confidential client's secret. */
 export function oauthClientRoutes(clients: OAuthClientService): FastifyPluginAsync {
   return async (app) => {
-    const access = { scopes: ['oauth:manage'] }
-    app.post('/v1/oauth/clients', { config: access, schema: { body: CreateBody } }, async (req, reply) => {
+    // Clients carry an environment: listed and read only by their own; containment guards changes.
+    const access = { scopes: ['oauth:manage'], environment: 'sealed' as const }
+    // Minting or widening a credential: a fresh second factor for sessions.
+    const mint = { ...access, stepUp: true }
+    app.post('/v1/oauth/clients', { config: mint, schema: { body: CreateBody } }, async (req, reply) => {
       const b = req.body as CreateBodyT
       const created = await clients.create(req.principal!, {
         name: b.name, kind: b.kind, applicationType: b.application_type, tokenEndpointAuthMethod: b.token_endpoint_auth_method,
@@ -44,15 +47,15 @@ export function oauthClientRoutes(clients: OAuthClientService): FastifyPluginAsy
     })
     app.get('/v1/oauth/clients', { config: access, schema: { querystring: ListQuery } }, async (req) => {
       const q = req.query as { after?: string; limit?: number }
-      return { data: await clients.list(req.principal!.orgId, q) }
+      return { data: await clients.list(req.principal!.orgId, q, req.principal!.environment) }
     })
     app.get('/v1/oauth/clients/:id', { config: access, schema: { params: IdParams } }, async (req) =>
-      clients.get(req.principal!.orgId, (req.params as { id: string }).id))
+      clients.get(req.principal!.orgId, (req.params as { id: string }).id, req.principal!.environment))
     app.delete('/v1/oauth/clients/:id', { config: access, schema: { params: IdParams } }, async (req, reply) => {
       await clients.remove(req.principal!, (req.params as { id: string }).id)
       return reply.code(204).send()
     })
-    app.post('/v1/oauth/clients/:id/secret', { config: access, schema: { params: IdParams } }, async (req, reply) =>
+    app.post('/v1/oauth/clients/:id/secret', { config: mint, schema: { params: IdParams } }, async (req, reply) =>
       reply.header('cache-control', 'no-store').send(await clients.rotateSecret(req.principal!, (req.params as { id: string }).id)))
   }
 }

@@ -5,6 +5,7 @@ import type { AccessConditions, Environment, Principal } from '../../core/princi
 import type { AuditRecorder } from '../../core/audit-sink.ts'
 import type { Db } from '../../storage/db.ts'
 import { isScope } from '../../access/scopes.ts'
+import { environmentsVisibleTo } from '../../access/sandbox.ts'
 import { normalizeConditions } from '../../access/narrow-conditions.ts'
 import { assertContained, containedNew, type CredentialVerb } from '../../access/containment.ts'
 import { conditionsToApi, type ConditionsInput } from '../../keys/schema.ts'
@@ -134,12 +135,15 @@ export function createOAuthClientService(deps: OAuthClientServiceDeps) {
     return { ...clientView(row), ...(secret ? { client_secret: secret.secret } : {}) }
   }
 
-  async function get(orgId: string, id: string): Promise<ClientView> {
-    return clientView(await load(orgId, id))
+  /** `environment`: the caller's; a test caller sees only test clients (access/sandbox.ts). */
+  async function get(orgId: string, id: string, environment: Environment = 'live'): Promise<ClientView> {
+    const row = await load(orgId, id)
+    if (!environmentsVisibleTo({ environment }).includes(row.environment)) throw notFound('OAuth client')
+    return clientView(row)
   }
 
-  async function list(orgId: string, opts: { after?: string; limit?: number } = {}): Promise<ClientView[]> {
-    return (await listClients(db, orgId, { after: opts.after, limit: opts.limit ?? 50 })).map(clientView)
+  async function list(orgId: string, opts: { after?: string; limit?: number } = {}, environment: Environment = 'live'): Promise<ClientView[]> {
+    return (await listClients(db, orgId, { after: opts.after, limit: opts.limit ?? 50, environments: environmentsVisibleTo({ environment }) })).map(clientView)
   }
 
   /** Deleting a client ends every token it holds: access tokens on their next request (the client is gone), grants and refresh tokens at once. */

@@ -22,9 +22,10 @@ export function findClientForProvider(db: DbOrTrx, id: string) {
     .executeTakeFirst()
 }
 
-export function listClients(db: DbOrTrx, orgId: string, opts: { after?: string; limit: number }) {
+export function listClients(db: DbOrTrx, orgId: string, opts: { after?: string; limit: number; environments?: readonly ('live' | 'test')[] }) {
   let q = db.selectFrom('oauth_clients').selectAll()
     .where('org_id', '=', orgId).where('deleted_at', 'is', null)
+  if (opts.environments) q = q.where('environment', 'in', [...opts.environments])
   if (opts.after) q = q.where('id', '>', opts.after)
   return q.orderBy('id', 'asc').limit(opts.limit).execute()
 }

@@ -15,10 +15,10 @@ const view = (s: SignedIn) => ({ next: s.next, methods: s.methods, orgId: s.orgI
 /** /v1/auth/*: sign-in, second factor (also the step-up), org switch, sign-out, email verification. */
 export function authRoutes(deps: { http: SessionHttp; auth: AuthService; accounts: AccountService }): FastifyPluginAsync {
   const { http, auth, accounts } = deps
-  const anySession = { config: { public: true, session: 'any' as const }, onRequest: requireSession(http, 'any') }
+  const anySession = { config: { public: true, session: 'any' as const, environment: 'any' as const }, onRequest: requireSession(http, 'any') }
   return async (app) => {
     app.post('/v1/auth/login', {
-      config: { public: true, rateLimit: LOGIN_RATE_LIMIT },
+      config: { public: true, rateLimit: LOGIN_RATE_LIMIT, environment: 'any' as const },
       schema: { body: LoginBody, response: { 200: SignedInView } },
     }, async (req, reply) => {
       // Login CSRF: a cross-site page must not sign the victim into the attacker's account.
@@ -63,7 +63,7 @@ export function authRoutes(deps: { http: SessionHttp; auth: AuthService; account
       return reply.code(202).send({ status: 'sent' })
     })
 
-    app.post('/v1/auth/verify-email', { config: { public: true, rateLimit: LOGIN_RATE_LIMIT }, schema: { body: TokenBody } }, async (req) => {
+    app.post('/v1/auth/verify-email', { config: { public: true, rateLimit: LOGIN_RATE_LIMIT, environment: 'any' }, schema: { body: TokenBody } }, async (req) => {
       checkOrigin(req, http.allowedOrigins)
       await accounts.verifyEmail((req.body as { token: string }).token, metaOf(req))
       return { status: 'verified' }

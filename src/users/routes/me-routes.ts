@@ -13,10 +13,10 @@ import { IdParams, PasswordChangeBody, ProfileBody, RegistrationBody, TotpBody }
  */
 export function meRoutes(deps: { http: SessionHttp; auth: AuthService; accounts: AccountService; enrolment: EnrolmentService }): FastifyPluginAsync {
   const { http, auth, accounts, enrolment } = deps
-  const anySession = { config: { public: true, session: 'any' as const }, onRequest: requireSession(http, 'any') }
-  const full = { config: { public: true, session: 'full' as const }, onRequest: requireSession(http, 'full') }
+  const anySession = { config: { public: true, session: 'any' as const, environment: 'any' as const }, onRequest: requireSession(http, 'any') }
+  const full = { config: { public: true, session: 'full' as const, environment: 'any' as const }, onRequest: requireSession(http, 'full') }
   // The password change is open to a session signed in with a one-time password (that is its purpose).
-  const passwordChange = { config: { public: true, session: 'password' as const }, onRequest: requireSession(http, 'password') }
+  const passwordChange = { config: { public: true, session: 'password' as const, environment: 'any' as const }, onRequest: requireSession(http, 'password') }
   const noStore = { 'cache-control': 'no-store' }
   return async (app) => {
     app.get('/v1/users/me', anySession, async (req) => (await auth.describe(sessionOf(req))).user)

@@ -13,27 +13,29 @@ import { LOGIN_RATE_LIMIT } from './auth-routes.ts'
 /**
  * /v1/members, /v1/invitations, /v1/roles and /v1/auth/policy: organization
  * administration (`org:admin`). Changes need a fresh step-up for session users
- * (enforced in the services) and are audited.
+ * (declared per route: `adminStepUp`) and are audited. Organization administration is live-only.
  */
 export function memberRoutes(deps: { http: SessionHttp; members: MemberService; invitations: InvitationService; auth: AuthService }): FastifyPluginAsync {
   const { http, members, invitations, auth } = deps
-  const admin = { scopes: ['org:admin'] }
+  const admin = { scopes: ['org:admin'], environment: 'live-only' as const }
+  // Granting, removing or reshaping access, and the MFA policy: a fresh second factor for sessions.
+  const adminStepUp = { ...admin, stepUp: true }
   const userIdOf = (p: unknown) => (p as { userId: string }).userId
   const idOf = (p: unknown) => (p as { id: string }).id
   return async (app) => {
     app.get('/v1/members', { config: admin }, async (req) => ({ data: await members.members(req.principal!) }))
 
-    app.patch('/v1/members/:userId', { config: admin, schema: { params: UserIdParams, body: RoleBody } }, async (req) =>
+    app.patch('/v1/members/:userId', { config: adminStepUp, schema: { params: UserIdParams, body: RoleBody } }, async (req) =>
       members.changeRole(req.principal!, userIdOf(req.params), (req.body as { role: string }).role, metaOf(req)))
 
-    app.delete('/v1/members/:userId', { config: admin, schema: { params: UserIdParams } }, async (req, reply) => {
+    app.delete('/v1/members/:userId', { config: adminStepUp, schema: { params: UserIdParams } }, async (req, reply) => {
       await members.removeMember(req.principal!, userIdOf(req.params), metaOf(req))
       return reply.code(204).send()
     })
 
     app.get('/v1/invitations', { config: admin }, async (req) => ({ data: await invitations.pending(req.principal!) }))
 
-    app.post('/v1/invitations', { config: admin, schema: { body: InviteBody } }, async (req, reply) =>
+    app.post('/v1/invitations', { config: adminStepUp, schema: { body: InviteBody } }, async (req, reply) =>
       reply.code(201).send(await invitations.invite(req.principal!, req.body as { email: string; role: string }, metaOf(req))))
 
     app.delete('/v1/invitations/:id', { config: admin, schema: { params: IdParams } }, async (req, reply) => {
@@ -42,7 +44,7 @@ export function memberRoutes(deps: { http: SessionHttp; members: MemberService; 
     })
 
     // Public: the emailed token is the credential. An existing user must also be signed in as the invitee.
-    app.post('/v1/invitations/accept', { config: { public: true, rateLimit: LOGIN_RATE_LIMIT }, schema: { body: AcceptBody } }, async (req, reply) => {
+    app.post('/v1/invitations/accept', { config: { public: true, rateLimit: LOGIN_RATE_LIMIT, environment: 'any' }, schema: { body: AcceptBody } }, async (req, reply) => {
       checkOrigin(req, http.allowedOrigins)
       const body = req.body as { token: string; password?: string; displayName?: string }
       // A stale cookie, or one sent without its CSRF token, counts as not signed in (never as the user).
@@ -64,20 +66,20 @@ export function memberRoutes(deps: { http: SessionHttp; members: MemberService; 
 
     app.get('/v1/roles', { config: admin }, async (req) => ({ data: await members.roles(req.principal!) }))
 
-    app.post('/v1/roles', { config: admin, schema: { body: CreateRoleBody } }, async (req, reply) =>
+    app.post('/v1/roles', { config: adminStepUp, schema: { body: CreateRoleBody } }, async (req, reply) =>
       reply.code(201).send(await members.createRole(req.principal!, req.body as { name: string; description?: string; scopes: string[]; conditions?: AccessConditions | null }, metaOf(req))))
 
-    app.patch('/v1/roles/:id', { config: admin, schema: { params: IdParams, body: UpdateRoleBody } }, async (req) =>
+    app.patch('/v1/roles/:id', { config: adminStepUp, schema: { params: IdParams, body: UpdateRoleBody } }, async (req) =>
       members.updateRole(req.principal!, idOf(req.params), req.body as { name?: string; scopes?: string[]; conditions?: AccessConditions | null }, metaOf(req)))
 
-    app.delete('/v1/roles/:id', { config: admin, schema: { params: IdParams } }, async (req, reply) => {
+    app.delete('/v1/roles/:id', { config: adminStepUp, schema: { params: IdParams } }, async (req, reply) => {
       await members.deleteRole(req.principal!, idOf(req.params), metaOf(req))
       return reply.code(204).send()
     })
 
     app.get('/v1/auth/policy', { config: admin }, async (req) => members.policy(req.principal!))
 
-    app.put('/v1/auth/policy', { config: admin, schema: { body: PolicyBody } }, async (req) =>
+    app.put('/v1/auth/policy', { config: adminStepUp, schema: { body: PolicyBody } }, async (req) =>
       members.setPolicy(req.principal!, req.body as { requireMfa: boolean }, metaOf(req)))
   }
 }

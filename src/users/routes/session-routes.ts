@@ -9,7 +9,7 @@ import { IdParams, RevokeAllBody } from './schema.ts'
 /** /v1/sessions: the user's own active sessions; revoke one, or sign out everywhere. */
 export function sessionRoutes(deps: { http: SessionHttp; sessions: SessionManager; auth: AuthService }): FastifyPluginAsync {
   const { http, sessions, auth } = deps
-  const full = { config: { public: true, session: 'full' as const }, onRequest: requireSession(http, 'full') }
+  const full = { config: { public: true, session: 'full' as const, environment: 'any' as const }, onRequest: requireSession(http, 'full') }
   return async (app) => {
     app.get('/v1/sessions', full, async (req) => {
       const ctx = sessionOf(req)
