@@ -23,13 +23,13 @@ export const PASSWORD_RESET_RATE_LIMIT = { points: 10, durationSec: 60 }
 
 export function systemMailRoutes(deps: { reset: PasswordReset; log: SystemMailLog; allowedOrigins: readonly string[] }): FastifyPluginAsync {
   return async (app) => {
-    app.post('/v1/auth/password-reset', { config: { public: true, rateLimit: PASSWORD_RESET_RATE_LIMIT }, schema: { body: ResetBody } }, async (req, reply) => {
+    app.post('/v1/auth/password-reset', { config: { public: true, environment: 'any', rateLimit: PASSWORD_RESET_RATE_LIMIT }, schema: { body: ResetBody } }, async (req, reply) => {
       checkOrigin(req, deps.allowedOrigins)
       deps.reset.request((req.body as { email: string }).email, meta(req))
       return reply.code(202).send({ status: 'accepted' })
     })
 
-    app.post('/v1/auth/password-reset/confirm', { config: { public: true, rateLimit: PASSWORD_RESET_RATE_LIMIT }, schema: { body: ConfirmBody } }, async (req) => {
+    app.post('/v1/auth/password-reset/confirm', { config: { public: true, environment: 'any', rateLimit: PASSWORD_RESET_RATE_LIMIT }, schema: { body: ConfirmBody } }, async (req) => {
       checkOrigin(req, deps.allowedOrigins)
       const body = req.body as { token: string; password: string }
       await deps.reset.confirm(body.token, body.password, meta(req))
@@ -37,7 +37,7 @@ export function systemMailRoutes(deps: { reset: PasswordReset; log: SystemMailLo
     })
 
     // What Sealpost mailed on this organization's behalf (invitations, alerts): kinds and delivery status, never content.
-    app.get('/v1/system-mail', { config: { scopes: ['org:admin'] }, schema: { querystring: ListQuery } }, async (req) =>
+    app.get('/v1/system-mail', { config: { scopes: ['org:admin'], environment: 'live-only' }, schema: { querystring: ListQuery } }, async (req) =>
       deps.log.list(req.principal!, req.query as { limit?: number; cursor?: string }))
   }
 }

@@ -12,12 +12,26 @@ import { deleteAllFactors, findUser, findUserByEmail, insertUser, insertUserToke
 import { hashToken, newToken } from './tokens.ts'
 
 const VERIFY_EMAIL_TTL_MS = 24 * 60 * 60_000
-/** Loose on purpose: the mail we send is the real check. */
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,253}\.[^\s@]{2,}$/
+const NO_SPACE_OR_AT = /^[^\s@]+$/
+
+/**
+ * Loose on purpose (the mail we send is the real check): 1-64 characters, `@`, then a domain with a dot
+ * after its first character, at most 253 characters before it and two or more after. Written as a scan,
+ * not as one regex: `[^\s@]{1,253}\.[^\s@]{2,}` can split at any dot, which backtracks quadratically.
+ */
+export function looksLikeEmail(e: string): boolean {
+  const at = e.indexOf('@')
+  if (at < 1 || at > 64) return false
+  const local = e.slice(0, at), domain = e.slice(at + 1)
+  if (!NO_SPACE_OR_AT.test(local) || !NO_SPACE_OR_AT.test(domain)) return false
+  // The first dot decides: a later one has fewer characters after it and more before.
+  const dot = domain.indexOf('.', 1)
+  return dot !== -1 && dot <= 253 && domain.length - dot - 1 >= 2
+}
 
 export function assertValidEmail(email: string): string {
   const e = normalizeEmail(email)
-  if (e.length > 254 || !EMAIL.test(e)) throw new AppError('invalid_request', 'Invalid email address.', { details: [{ path: 'body/email', message: 'invalid email address' }] })
+  if (e.length > 254 || !looksLikeEmail(e)) throw new AppError('invalid_request', 'Invalid email address.', { details: [{ path: 'body/email', message: 'invalid email address' }] })
   return e
 }
 

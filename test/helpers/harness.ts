@@ -39,6 +39,9 @@ export async function buildTestApp(opts: { dialect?: DialectName; env?: Record<s
   const config = loadConfig({
     SEALPOST_DATA_DIR: dataDir,
     SEALPOST_LOG_LEVEL: opts.logStream ? 'info' : 'silent',
+    // Load shedding reacts to the whole machine's load: on a CI machine running two test files at once it
+    // would answer 503 to tests about something else. test/availability/load-shedding.test.ts turns it on.
+    SEALPOST_SHED_EVENT_LOOP_DELAY_MS: '0',
     ...(dialect === 'postgres' ? { DATABASE_URL: PG_URL } : {}),
     ...opts.env,
   })

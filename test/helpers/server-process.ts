@@ -30,7 +30,8 @@ export interface ServerProcess {
  */
 export async function startServer(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<ServerProcess> {
   const child: ChildProcess = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, SEALPOST_PORT: '0', SEALPOST_LOG_LEVEL: 'info', ...env },
+    // Shedding off unless a test sets it (see test/helpers/harness.ts): a loaded CI machine must not turn into 503s.
+    env: { PATH: process.env.PATH, SEALPOST_PORT: '0', SEALPOST_LOG_LEVEL: 'info', SEALPOST_SHED_EVENT_LOOP_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''

@@ -99,6 +99,10 @@ const OBJECT_TYPES: ObjectType[] = [
     },
   },
   {
+    type: 'canary key', prefix: '/v1/canary-keys/', list: '/v1/canary-keys',
+    create: async (h, org) => (await json(as(h, org.liveKey, 'POST', '/v1/canary-keys', { name: `decoy ${unique()}` }), 201)).id,
+  },
+  {
     type: 'webhook', prefix: '/v1/webhooks/', list: '/v1/webhooks', bodies: { 'PATCH /v1/webhooks/:id': { enabled: false } },
     // A public address literal: passes the SSRF guard without DNS, and nothing is ever sent to it here.
     create: async (h, org) => (await json(as(h, org.liveKey, 'POST', '/v1/webhooks', { url: `https://93.184.216.34/${unique()}` }), 201)).id,

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { collectRegexes } from './regex-collect.ts'
+import { looksLikeEmail } from '../../src/users/accounts.ts'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const files = ['src/app.ts', 'src/audit/redact.ts', 'src/oauth/clients/redirect-uris.ts', 'src/users/password-policy.ts']
@@ -58,4 +59,14 @@ test('audit redaction: whatever the old patterns redacted, the new ones redact t
     assert.ok(contains(covered(jwt, s), covered(/eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*/g, s)), s)
     assert.ok(contains(covered(email, s), covered(/[^\s@<>"']{1,64}@[^\s@<>"']+\.[^\s@<>"']{2,}/g, s)), s)
   }), RUNS)
+})
+
+test('account email check (users): the scan gives the verdict of the regex it replaced', () => {
+  const old = /^[^\s@]{1,64}@[^\s@]{1,253}\.[^\s@]{2,}$/
+  const RUNS_LONG = { numRuns: 3_000, seed: 12 }
+  fc.assert(fc.property(strings(['a', '.', '@', ' ', '\t', 'b']), (s) => looksLikeEmail(s) === old.test(s)), RUNS)
+  // Lengths around the 64 and 253 bounds.
+  const sized = fc.tuple(fc.integer({ min: 0, max: 70 }), fc.integer({ min: 0, max: 260 }), fc.integer({ min: 0, max: 4 }), fc.boolean())
+    .map(([l, d, t, dots]) => `${'a'.repeat(l)}@${dots ? 'a.'.repeat(d >> 1) : 'a'.repeat(d)}.${'b'.repeat(t)}`)
+  fc.assert(fc.property(sized, (s) => looksLikeEmail(s) === old.test(s)), RUNS_LONG)
 })
