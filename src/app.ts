@@ -101,7 +101,7 @@ export interface AppDeps {
   dnsResolver?: TxtResolver
   /** MX lookups for direct delivery (tests point recipient domains at loopback sinks). */
   mxResolver?: MxResolver
-  /** Address lookups of the outbound guard, for webhook and alert URLs (tests play DNS, rebinding included). */
+  /** Address lookups of the outbound guard, for webhook and alert URLs and MX hosts (tests play DNS, rebinding included). */
   hostResolver?: ResolveHost
   /** Sends system mail (verification, invitations, password resets, alerts). Default: system-mail/, through the delivery pipeline; tests may pass an in-memory outbox. */
   mailSender?: MailSender
@@ -316,7 +316,7 @@ export async function buildApp(input: AppDeps): Promise<Sealpost> {
     async startWorkers() {
       // Transport (relay or MX, TLS policy), DKIM signing threads and the worker, from Config.
       // Outcomes also feed monitoring (delivery metrics, bounce-rate baselines).
-      const delivery = await createDeliveryRuntime({ config, db, queue, source: withOutcomeMonitoring(messageSource, monitoring.monitor), clock, logger: http.log, resolver: input.mxResolver })
+      const delivery = await createDeliveryRuntime({ config, db, queue, source: withOutcomeMonitoring(messageSource, monitoring.monitor), clock, logger: http.log, resolver: input.mxResolver, resolveHost: input.hostResolver })
       const webhookDispatcher = createWebhookDispatcher({ db, cipher: envelope, clock, transport: webhookTransport, logger: http.log, config: { pollMs: config.delivery.pollMs } })
       delivery.worker.start()
       webhookDispatcher.start()

@@ -36,7 +36,7 @@ export interface Config {
   }
   tls: { certFile?: string; keyFile?: string; minVersion: 'TLSv1.2' | 'TLSv1.3'; insecureBehindProxy: boolean; hstsMaxAge: number }
   limits: { windowSec: number; perKey: number; perOrg: number; perIp: number; authFailuresPerIp: number; quotaOrg: string; quotaKey: string; quotaPlans: string; quotaOrgRecipients: string; quotaKeyRecipients: string }
-  delivery: { maxAttempts: number; concurrency: number; backoffBaseMs: number; backoffMaxMs: number; leaseMs: number; pollMs: number; domainConcurrency: number; domainRatePerMinute: number; signingThreads?: number }
+  delivery: { maxAttempts: number; concurrency: number; backoffBaseMs: number; backoffMaxMs: number; leaseMs: number; pollMs: number; domainConcurrency: number; domainRatePerMinute: number; signingThreads?: number; allowPrivate: boolean }
   audit: { flushMs: number; flushEvents: number; syslogUrl?: string; syslogCaFile?: string }
   metrics: { token?: string; port?: number; host: string }
   webhooks: { allowPrivate: boolean }
@@ -178,6 +178,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       leaseMs: r.DELIVERY_LEASE_MS, pollMs: r.DELIVERY_POLL_MS,
       domainConcurrency: r.DELIVERY_DOMAIN_CONCURRENCY, domainRatePerMinute: r.DELIVERY_DOMAIN_RATE_PER_MINUTE,
       signingThreads: r.DELIVERY_SIGNING_THREADS,
+      allowPrivate: r.SEALPOST_DELIVERY_ALLOW_PRIVATE,
     },
     audit: {
       flushMs: r.AUDIT_FLUSH_MS, flushEvents: r.AUDIT_FLUSH_EVENTS, syslogUrl: r.AUDIT_SYSLOG_URL,

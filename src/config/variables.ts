@@ -64,6 +64,7 @@ export const variables = {
   SEALPOST_SYSTEM_MAIL_PER_HOUR: { kind: 'int', default: '10', min: 1, max: 1000, description: 'System mails per recipient address per hour; more are dropped (logged and audited), so a public form cannot flood an inbox.' },
   SMTP_URL: { kind: 'url', schemes: ['smtp', 'smtps'], secret: true, description: 'Relay to deliver through (smtp:// uses STARTTLS, required; smtps:// implicit TLS). Unset: deliver to each recipient domain MX.' },
   SMTP_CA_FILE: { kind: 'path', description: 'Extra CA certificate (PEM) trusted for outbound SMTP TLS, e.g. a private relay or a test sink.' },
+  SEALPOST_DELIVERY_ALLOW_PRIVATE: { kind: 'bool', default: 'false', description: 'Development and tests only: let direct-to-MX delivery connect to MX hosts on loopback and private networks (RFC 1918, CGNAT, ULA). Link-local/metadata, multicast, documentation and reserved ranges stay refused. Off: a recipient domain whose MX hosts resolve only to non-public addresses fails (SMTP SSRF guard). SMTP_URL is not checked.' },
   SMTP_MX_PORT: { kind: 'int', default: '25', min: 1, max: 65535, description: 'Port used for direct-to-MX delivery.' },
   SMTP_HELO_NAME: { kind: 'string', description: 'Name announced in EHLO. Defaults to the host name.' },
   DELIVERY_MAX_ATTEMPTS: { kind: 'int', default: '8', min: 1, max: 50, description: 'Delivery attempts before a message is failed.' },

@@ -19,6 +19,8 @@ export interface RecipientResult {
   code?: number
   /** The failure was about TLS: nothing was sent in clear. */
   tls?: boolean
+  /** Failed because of how the recipient's domain is set up, not the address: no hard bounce, no suppression. */
+  destinationFault?: boolean
 }
 
 export interface SendReport {

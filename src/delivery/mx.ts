@@ -1,5 +1,8 @@
 import { promises as dns } from 'node:dns'
+import { isIP } from 'node:net'
 import type { Clock } from '../core/clock.ts'
+import { classifyAddress, isAllowed } from '../net/classify.ts'
+import { resolveWithin, type ResolveHost } from '../net/resolve.ts'
 
 /** node:dns/promises' resolveMx, injectable so tests point a domain at a loopback sink. */
 export interface MxResolver {
@@ -48,4 +51,49 @@ export function createMxLookup(resolver: MxResolver, clock: Clock, ttlMs = 5 * 6
     cache.set(domain, { at: now, result })
     return result
   }
+}
+
+/** One MX host and the checked address a connection to it is pinned to. */
+export interface MxTarget { host: string; address: string }
+
+export type MxTargets =
+  | { kind: 'targets'; targets: MxTarget[] }
+  /** Permanent: every MX host resolved, and only to addresses the outbound classifier refuses. */
+  | { kind: 'refused'; reason: string }
+  /** No host resolved (DNS trouble, or names that vanished): try later. */
+  | { kind: 'error'; reason: string }
+
+/**
+ * SSRF guard of direct-to-MX delivery: whoever controls a recipient domain controls its
+ * MX and A records, so each MX host is resolved once here, every address the net/
+ * classifier refuses is dropped, and the connection is pinned to a checked address
+ * (nodemailer never resolves the name again, so a second answer cannot rebind it).
+ * The reason names the MX hosts only: which internal address they pointed at stays out
+ * of events a customer reads.
+ */
+export async function pinMxHosts(hosts: string[], resolve: ResolveHost, allowPrivate: boolean, signal: AbortSignal): Promise<MxTargets> {
+  const targets: MxTarget[] = []
+  const refused: string[] = []
+  let dnsTrouble: string | null = null
+  for (const host of hosts) {
+    let answers: string[]
+    try {
+      // An MX that names an address (RFC 5321 forbids it, some publish it anyway) is checked as is.
+      answers = isIP(host) ? [host] : await resolveWithin(resolve, host, signal)
+    } catch (err) {
+      if (signal.aborted) throw err
+      dnsTrouble ??= `MX host ${host} does not resolve (${(err as { code?: string }).code ?? 'DNS error'})`
+      continue
+    }
+    const allowed = answers.find((a) => isAllowed(classifyAddress(a), allowPrivate))
+    if (allowed) targets.push({ host, address: allowed })
+    else if (answers.length) refused.push(host)
+    else dnsTrouble ??= `MX host ${host} has no address`
+  }
+  if (targets.length) return { kind: 'targets', targets }
+  if (dnsTrouble) return { kind: 'error', reason: dnsTrouble }
+  const reason = refused.length === 1
+    ? `MX host ${refused[0]} resolves only to non-public addresses`
+    : `MX hosts ${refused.join(', ')} resolve only to non-public addresses`
+  return { kind: 'refused', reason }
 }

@@ -39,7 +39,7 @@ export function outcomesOf(report: SendReport, recipients: JobRecipient[], attem
       outcomes.push({ kind: 'delivered', recipients: addresses, response: result.detail })
       settled.push(...indices)
     } else if (result.status === 'failed') {
-      outcomes.push({ kind: 'failed', recipients: addresses, reason: result.detail, bounce: 'hard' })
+      outcomes.push({ kind: 'failed', recipients: addresses, reason: result.detail, bounce: result.destinationFault ? null : 'hard' })
       settled.push(...indices)
     } else if (retryAt === null) {
       const softBounce = result.code !== undefined && result.code >= 400 && result.code < 500

@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.ts'
 import type { Db } from '../storage/db.ts'
 import type { DeliveryJobQueue } from '../queue/job-queue.ts'
 import type { MessageSource } from './contract.ts'
+import { systemResolveHost, type ResolveHost } from '../net/resolve.ts'
 import { systemMxResolver, type MxResolver } from './mx.ts'
 import { createThreadSigner, inlineSigner } from './signer.ts'
 import { createSmtpTransport } from './smtp-transport.ts'
@@ -34,6 +35,8 @@ export async function createDeliveryRuntime(deps: {
   logger: Pick<BaseLogger, 'info' | 'warn' | 'error' | 'debug'>
   /** Tests point MX lookups at a loopback sink. */
   resolver?: MxResolver
+  /** MX host name → addresses, checked before any connection (tests play DNS). */
+  resolveHost?: ResolveHost
 }): Promise<DeliveryRuntime> {
   const { config } = deps
   const transport = createSmtpTransport({
@@ -42,6 +45,8 @@ export async function createDeliveryRuntime(deps: {
     extraCaPem: config.smtp.caFile ? await readFile(config.smtp.caFile, 'utf8') : undefined,
     heloName: config.smtp.heloName ?? hostname(),
     resolver: deps.resolver ?? systemMxResolver,
+    resolveHost: deps.resolveHost ?? systemResolveHost,
+    allowPrivate: config.delivery.allowPrivate,
     clock: deps.clock,
     maxConnectionsPerHost: config.delivery.domainConcurrency,
   })

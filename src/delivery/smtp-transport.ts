@@ -1,7 +1,9 @@
+import { isIP } from 'node:net'
 import nodemailer from 'nodemailer'
 import type { Clock } from '../core/clock.ts'
 import { classifyAccepted, classifyFailure, type SendReport } from './classify.ts'
-import { createMxLookup, type MxResolver } from './mx.ts'
+import type { ResolveHost } from '../net/resolve.ts'
+import { createMxLookup, pinMxHosts, type MxResolver } from './mx.ts'
 import { tlsOptions } from './tls-policy.ts'
 
 export interface SmtpTransportOptions {
@@ -13,6 +15,13 @@ export interface SmtpTransportOptions {
   extraCaPem?: string
   heloName?: string
   resolver: MxResolver
+  /** MX host name → addresses (A and AAAA); each one is checked by the net/ classifier before use. */
+  resolveHost: ResolveHost
+  /**
+   * SEALPOST_DELIVERY_ALLOW_PRIVATE (development and tests): MX hosts on loopback and private
+   * networks. Link-local (cloud metadata), multicast and reserved ranges stay refused even then.
+   */
+  allowPrivate: boolean
   clock: Clock
   /** Pooled connections per destination host. */
   maxConnectionsPerHost: number
@@ -67,18 +76,20 @@ export function createSmtpTransport(opts: SmtpTransportOptions): DeliveryTranspo
     }
   }
 
-  function pool(host: string, port: number, implicitTls: boolean, auth?: { user: string; pass: string }): Pool {
-    const key = `${host}:${port}`
+  /** `address`: the checked address to connect to (direct to MX); `host` stays the TLS name. */
+  function pool(host: string, port: number, implicitTls: boolean, auth?: { user: string; pass: string }, address?: string): Pool {
+    const key = `${host}@${address ?? ''}:${port}`
     const now = opts.clock.now().getTime()
     evictIdle(now)
     lastUsed.set(key, now)
     let p = pools.get(key)
     if (!p) {
       p = nodemailer.createTransport({
-        pool: true, host, port,
+        pool: true, host: address ?? host, port,
         secure: implicitTls,
         requireTLS: !implicitTls,
-        tls: { ...tls, servername: host },
+        // The certificate is verified against the MX name, whatever address the socket went to.
+        tls: { ...tls, ...(isIP(host) ? {} : { servername: host }) },
         auth,
         name: opts.heloName,
         maxConnections: opts.maxConnectionsPerHost,
@@ -117,10 +128,19 @@ export function createSmtpTransport(opts: SmtpTransportOptions): DeliveryTranspo
       const mx = await lookupMx(req.domain)
       if (mx.kind === 'none') return { results: req.to.map((address) => ({ address, status: 'failed', detail: mx.reason, code: 550 })), throttle: null }
       if (mx.kind === 'error') return { results: req.to.map((address) => ({ address, status: 'deferred', detail: mx.reason })), throttle: null }
+      const signal = req.signal ? AbortSignal.any([req.signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout)
+      let pinned
+      try { pinned = await pinMxHosts(mx.hosts, opts.resolveHost, opts.allowPrivate, signal) } catch {
+        return { results: req.to.map((address) => ({ address, status: 'deferred', detail: `address lookup of the MX hosts of ${req.domain} timed out` })), throttle: null }
+      }
+      // The recipient's domain points its mail at a network we do not connect to: a fault of the
+      // destination, final, but no hard bounce (the address itself was never refused, so it is not suppressed).
+      if (pinned.kind === 'refused') return { results: req.to.map((address) => ({ address, status: 'failed', detail: pinned.reason, destinationFault: true })), throttle: null }
+      if (pinned.kind === 'error') return { results: req.to.map((address) => ({ address, status: 'deferred', detail: pinned.reason })), throttle: null }
       let report: SendReport | null = null
       // Next MX host only when this one could not be reached or secured; a reply is final.
-      for (const host of mx.hosts) {
-        report = await sendVia(pool(host, opts.mxPort, false), `${host}:${opts.mxPort}`, req)
+      for (const { host, address } of pinned.targets) {
+        report = await sendVia(pool(host, opts.mxPort, false, undefined, address), `${host}:${opts.mxPort}`, req)
         if (!isConnectionLevel(report) || req.signal?.aborted) break
       }
       return report!

@@ -64,8 +64,9 @@ export async function deliveryHarness(opts: HarnessOptions): Promise<DeliveryHar
     const transport = createSmtpTransport({
       relayUrl: opts.relay ? (opts.relayUrl ?? opts.sink.url) : undefined,
       mxPort: opts.sink.port, extraCaPem: opts.extraCaPem ?? certs.caPem, clock, maxConnectionsPerHost: 3, timeoutMs: 10_000,
-      // Every recipient domain's MX is the loopback sink.
+      // Every recipient domain's MX is the loopback sink (no real DNS; loopback needs the hatch).
       resolver: { resolveMx: async () => [{ exchange: 'localhost', priority: 10 }] },
+      resolveHost: async () => ['127.0.0.1'], allowPrivate: true,
     })
     const worker = createDeliveryWorker({
       db, queue, source, transport, clock, logger: silent, signer: opts.signer,

@@ -48,7 +48,9 @@ describe('direct-to-MX transport', () => {
     const sink = await startSmtpSink()
     const transport = createSmtpTransport({
       mxPort: sink.port, extraCaPem: (await testCerts()).caPem, clock: createTestClock(), maxConnectionsPerHost: 1, timeoutMs: 5000,
-      resolver: { resolveMx: async () => [{ exchange: 'mx1.does-not-exist.invalid', priority: 10 }, { exchange: 'localhost', priority: 20 }] },
+      resolver: { resolveMx: async () => [{ exchange: 'mx1.unreachable.example', priority: 10 }, { exchange: 'localhost', priority: 20 }] },
+      // 127.0.0.2 is loopback too, but nothing listens there: connection refused.
+      resolveHost: async (host) => [host === 'localhost' ? '127.0.0.1' : '127.0.0.2'], allowPrivate: true,
     })
     t.after(async () => { await transport.close(); await sink.close() })
     const report = await transport.send({ domain: 'example.org', from: 'a@sealpost.test', to: ['b@example.org'], raw: Buffer.from('Subject: x\r\n\r\nhi\r\n') })
@@ -60,6 +62,7 @@ describe('direct-to-MX transport', () => {
     const transport = createSmtpTransport({
       mxPort: 25, clock: createTestClock(), maxConnectionsPerHost: 1,
       resolver: { resolveMx: async () => [{ exchange: '.', priority: 0 }] },
+      resolveHost: async () => assert.fail('a null MX has no host to resolve'), allowPrivate: false,
     })
     const report = await transport.send({ domain: 'example.org', from: 'a@sealpost.test', to: ['b@example.org'], raw: Buffer.from('x') })
     assert.deepEqual(report.results.map((r) => [r.status, r.code]), [['failed', 550]])
