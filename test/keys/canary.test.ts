@@ -3,19 +3,12 @@ import assert from 'node:assert/strict'
 import { buildTestApp, bearer, type TestApp } from '../helpers/harness.ts'
 import { testDialects } from '../helpers/dialects.ts'
 import { parseKey } from '../../src/keys/format.ts'
+import { eventually } from '../helpers/eventually.ts'
 
 const ATTACKER = '198.51.100.23'
 const send = (h: TestApp, key: string, method: string, url: string, payload?: unknown, ip = ATTACKER) =>
   h.http.inject({ method: method as any, url, headers: bearer(key), remoteAddress: ip, ...(payload ? { payload: payload as any } : {}) })
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | null | false>): Promise<T> {
-  for (let i = 0; i < 500; i++) {
-    const v = await fn()
-    if (v) return v
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 for (const { name, skip } of await testDialects()) {
   test(`${name}: canary keys`, { skip }, async (t) => {

@@ -1,6 +1,5 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
 import { buildTestApp, bearer } from '../helpers/harness.ts'
 import { verifyWebhook } from '../../src/monitoring/webhook.ts'
 import { testDialects } from '../helpers/dialects.ts'
@@ -10,6 +9,8 @@ import { generateKey } from '../../src/keys/format.ts'
 import { LEAK_REPORT_RATE_LIMIT } from '../../src/keys/routes.ts'
 import type { AdminEvent } from '../../src/core/audit-sink.ts'
 import { call, seedKey } from './helpers.ts'
+import { eventually } from '../helpers/eventually.ts'
+import { startReceiver } from '../webhooks/receiver.ts'
 
 const finding = (token: string) => ({ token, type: 'sealpost_api_key', url: 'https://github.com/acme/app/blob/main/.env', source: 'content' })
 const report = (h: Awaited<ReturnType<typeof buildTestApp>>, body: unknown) =>
@@ -107,30 +108,10 @@ for (const { name, skip } of await testDialects()) {
   })
 }
 
-/** A loopback receiver for the org's alert webhook. */
-async function alertReceiver(t: { after(fn: () => unknown): void }) {
-  const got: { headers: Record<string, string | string[] | undefined>; body: string }[] = []
-  const server = createServer((req, res) => {
-    let body = ''
-    req.on('data', (c) => { body += c })
-    req.on('end', () => { got.push({ headers: req.headers, body }); res.writeHead(204).end() })
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  t.after(() => new Promise<void>((r) => server.close(() => r())))
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/alerts`, got }
-}
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | null | false>): Promise<T> {
-  for (let i = 0; i < 500; i++) {
-    const v = await fn()
-    if (v) return v
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 test('a leak that revokes a key raises a high alert and notifies the org by signed webhook and by system mail', async (t) => {
-  const hook = await alertReceiver(t)
+  const hook = await startReceiver(t, [204])
   const h = await buildTestApp({ env: { SEALPOST_WEBHOOK_ALLOW_PRIVATE: 'true' } })
   t.after(() => h.close())
   const org = await h.seedOrg()

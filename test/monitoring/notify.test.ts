@@ -1,28 +1,16 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
 import { createHmac } from 'node:crypto'
 import { buildTestApp, bearer } from '../helpers/harness.ts'
 import { verifyWebhook, signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/monitoring/webhook.ts'
 import { createOutboundGuard } from '../../src/net/guard.ts'
 import { createNotifier } from '../../src/monitoring/notifier.ts'
 import { ALL_OK, verifyWithAll } from '../webhooks/verifiers.ts'
+import { startReceiver } from '../webhooks/receiver.ts'
 
-/** A webhook receiver on loopback that keeps the raw bodies and headers. */
-async function receiver(t: any) {
-  const got: { headers: Record<string, any>; body: string }[] = []
-  const server = createServer((req, res) => {
-    let body = ''
-    req.on('data', (c) => { body += c })
-    req.on('end', () => { got.push({ headers: req.headers, body }); res.writeHead(204).end() })
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  t.after(() => new Promise<void>((r) => server.close(() => r())))
-  return { url: `http://127.0.0.1:${(server.address() as any).port}/hook`, got }
-}
 
 test('a bounce spike notifies the organization by a signed webhook that a receiver can verify', async (t) => {
-  const hook = await receiver(t)
+  const hook = await startReceiver(t, [204])
   const h = await buildTestApp({ env: { SEALPOST_WEBHOOK_ALLOW_PRIVATE: 'true' } })
   t.after(() => h.close())
   const org = await h.seedOrg()
