@@ -1,43 +1,18 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
 import { buildTestApp } from '../helpers/harness.ts'
-import { testDialects, REDIS_URL } from '../helpers/dialects.ts'
+import { principal, n, NONE, redisOrSkip, quotaBackends } from './quota-backends.ts'
 import { createSendQuotas } from '../../src/limits/quotas.ts'
 import { createSqlQuotaStore } from '../../src/limits/quota-sql.ts'
-import { createRedisQuotaStore } from '../../src/limits/quota-redis.ts'
-import { openRedis, redisReady } from '../../src/limits/redis.ts'
 import { AppError } from '../../src/core/errors.ts'
 import { createTestClock } from '../../src/core/clock.ts'
 import type { Principal } from '../../src/core/principal.ts'
-import type { QuotaStore } from '../../src/limits/quota-store.ts'
 import type { QuotaLimits } from '../../src/limits/plans.ts'
 
-const principal = (orgId: string, credentialId: string): Principal => ({
-  orgId, credentialId, actor: { type: 'key', id: credentialId }, scopes: ['messages:send'], environment: 'live',
-})
 const limits = (minute: number, hour: number, day: number): QuotaLimits => ({ minute, hour, day })
-/** `count` messages with one recipient each. */
-const n = (count: number) => ({ messages: count, recipients: count })
-const NONE = { minute: 0, hour: 0, day: 0 }
 
-async function redisOrSkip(): Promise<{ store?: QuotaStore; skip: string | false; close(): Promise<void> }> {
-  const client = openRedis(REDIS_URL)
-  try {
-    await redisReady(client)
-    return { store: createRedisQuotaStore(client, `sp:q:test:${randomBytes(4).toString('hex')}`), skip: false, close: async () => { await client.quit() } }
-  } catch {
-    client.disconnect()
-    if (process.env.CI === 'true') throw new Error(`CI=true but Redis is unreachable at ${REDIS_URL}`)
-    return { skip: `Redis unreachable at ${REDIS_URL}; skipped (mandatory when CI=true)`, close: async () => {} }
-  }
-}
-
-const redis = await redisOrSkip()
-const backends = [
-  ...(await testDialects()).map((d) => ({ name: d.name as string, skip: d.skip, dialect: d.name, redis: false })),
-  { name: 'redis', skip: redis.skip, dialect: 'sqlite' as const, redis: true },
-]
+const redis = await redisOrSkip('test')
+const backends = await quotaBackends(redis)
 
 for (const b of backends) {
   test(`${b.name}: sending quotas`, { skip: b.skip }, async (t) => {
