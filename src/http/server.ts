@@ -4,10 +4,9 @@ import { randomUUID } from 'node:crypto'
 import { installErrorHandler } from './error-handler.ts'
 import { installPipeline, type PipelineSteps } from './pipeline.ts'
 import { loggerOptions } from './logger.ts'
-import { installJsonBodyParser } from '../validation/json-body.ts'
+import { installJsonBodyParser, type JsonOffload } from '../validation/json-body.ts'
 import { installLoadShedding, type LoadSheddingOptions } from './load-shedding.ts'
 import { clientErrorHandler } from './client-errors.ts'
-import { installOffloadedJsonParser, type JsonOffload } from './json-offload.ts'
 import './types.ts'
 
 export interface HttpOptions {
@@ -67,8 +66,7 @@ export async function buildHttp(opts: HttpOptions): Promise<App> {
   if (opts.securityHeaders) await opts.securityHeaders(app)
   // Before authentication and body parsing: shedding must cost nothing.
   if (opts.loadShedding) installLoadShedding(app, opts.loadShedding)
-  installJsonBodyParser(app)
-  if (opts.jsonOffload) installOffloadedJsonParser(app, opts.jsonOffload)
+  installJsonBodyParser(app, undefined, opts.jsonOffload)
   installPipeline(app, opts.steps)
   for (const p of opts.plugins ?? []) await p(app)
   for (const r of opts.routes) await app.register(r)

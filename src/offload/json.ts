@@ -1,5 +1,5 @@
 /**
- * JSON request bodies parsed off the event loop (large ones: see http/json-offload.ts). Same
+ * JSON request bodies parsed off the event loop (large ones: see validation/json-body.ts). Same
  * refusals as the on-loop parser: invalid UTF-8, validation/json-body's limits (depth, string
  * and key length, value count), syntax errors and prototype-poisoning keys (`__proto__`,
  * `constructor.prototype`, as Fastify's default parser refuses them). Messages never quote
